@@ -1,0 +1,27 @@
+# The two commands that matter: `make demo` and `make test`. Both set up .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# The CPU build of torch (the test oracle) may sit in a local wheel folder; use it when present.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check $(FIND_LINKS)
+
+.PHONY: demo test bench venv clean
+
+$(VENV)/.installed-%: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip setuptools wheel
+	$(PIP) -e ".[$*]"
+	touch $@
+
+demo: $(VENV)/.installed-all
+	$(PY) examples/demo.py
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -n 2 tests
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,31 @@
+"""gradkit: a transparent deep-learning framework on NumPy with PyTorch's API names.
+
+    import gradkit as gk
+    x = gk.randn(3, 4, requires_grad=True)
+    (x @ x.T).relu().sum().backward(); x.grad
+"""
+
+import numpy as _np
+
+from gradkit.tensor import Tensor
+from gradkit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gradkit import autograd, ops, random
+from gradkit.random import get_rng_state, manual_seed, set_rng_state
+from gradkit.creation import (arange, bool_, default_dtype, empty, empty_like, eye, float16,
+                              float32, float64, from_numpy, full, full_like, int32, int64,
+                              linspace, ones, ones_like, rand, rand_like, randint, randn,
+                              randn_like, tensor, uint8, zeros, zeros_like)
+from gradkit.ops import (abs, add, argmax, argmin, cat, chunk, clamp, concat, div, elu, eq, exp,
+                         expand, flatten, ge, gelu, gt, le, leaky_relu, log, log_softmax,
+                         logsumexp, lt, matmul, max, maximum, mean, min, minimum, mul, ne, neg,
+                         one_hot, pad, permute, pow, relu, reshape, sigmoid, softmax, softplus,
+                         split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze,
+                         var, where)
+
+__version__ = "0.1.0"
+
+float = float32
+double = float64
+long = int64
+bool = bool_
+clip = clamp

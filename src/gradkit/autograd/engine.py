@@ -1,0 +1,149 @@
+"""Reverse-mode differentiation over the recorded graph, without recursion.
+
+1. Walk the graph from the output with an explicit stack, counting for every node how many
+   consumers it has inside this graph, and for every leaf how many edges reach it.
+2. Process nodes in Kahn order: a node runs its backward once all its consumers have added
+   their contribution to its output gradient (so the gradient is complete), then hands each
+   input its share. A leaf's gradient is complete when its edge count drops to zero: its hooks
+   fire then, exactly once, and the result is added into ``leaf.grad``.
+
+Gradients are plain ndarrays inside the engine; contributions are summed out of place, so a
+backward may return the very array it received (``add`` does) without aliasing problems.
+A leaf's stored ``.grad`` always owns its memory, so in-place edits of one parameter's
+gradient (clipping, all-reduce) never touch another's.
+"""
+
+import weakref
+
+import numpy as np
+
+
+def _tensor_cls():
+    from gradkit.tensor import Tensor
+
+    return Tensor
+
+
+def _collect(root_fn, Tensor):
+    """Consumer counts for every node and edge counts for every leaf reachable from root_fn."""
+    node_deps = {root_fn: 0}
+    leaf_deps = {}
+    stack = [root_fn]
+    while stack:
+        fn = stack.pop()
+        if fn.inputs is None:
+            raise RuntimeError(
+                f"backward through {fn} a second time: its saved arrays were freed after the "
+                "first backward. Pass retain_graph=True to the first backward() call if you "
+                "need to backpropagate through the same graph twice."
+            )
+        for t in fn.inputs:
+            if not (isinstance(t, Tensor) and t.requires_grad):
+                continue
+            parent = t.grad_fn
+            if parent is None:
+                key = id(t)
+                leaf_deps[key] = leaf_deps.get(key, 0) + 1
+            elif parent in node_deps:
+                node_deps[parent] += 1
+            else:
+                node_deps[parent] = 1
+                stack.append(parent)
+    return node_deps, leaf_deps
+
+
+def _raise_bad_grad(fn, t, g):
+    raise RuntimeError(
+        f"{fn.name}.backward returned a gradient of shape {g.shape} and dtype {g.dtype} "
+        f"for an input of shape {t._data.shape} and dtype {t._data.dtype}: "
+        "a gradient must match its input exactly (this is a bug in that op's backward)"
+    )
+
+
+def _run_hooks(t, g, Tensor):
+    for hook in list(t._hooks.values()):
+        result = hook(Tensor._make(g, None))
+        if result is not None:
+            g = result._data if isinstance(result, Tensor) else np.asarray(result)
+    return g
+
+
+def _accumulate_leaf(t, g, owned, Tensor):
+    """Add a complete gradient into leaf.grad, copying when the array may be shared."""
+    if t._hooks:
+        g = _run_hooks(t, g, Tensor)
+    if t.grad is None:
+        if g.base is not None or id(g) in owned or not g.flags.writeable:
+            g = g.copy()
+        owned.add(id(g))
+        t.grad = Tensor._make(g, None)
+    else:
+        np.add(t.grad._data, g, out=t.grad._data)
+
+
+def backward(root, gradient, retain_graph=False):
+    """Accumulate d(root)/d(leaf), weighted by ``gradient``, into every leaf's ``.grad``."""
+    Tensor = _tensor_cls()
+    root_fn = root.grad_fn
+    owned = set()
+    if root_fn is None:  # a leaf: its gradient is the seed itself
+        _accumulate_leaf(root, gradient, owned, Tensor)
+        return
+    node_deps, leaf_deps = _collect(root_fn, Tensor)
+    grads = {root_fn: gradient}
+    leaf_grads = {}
+    ready = [root_fn]
+    while ready:
+        fn = ready.pop()
+        g = grads.pop(fn)
+        if fn._output is not None:
+            g = _output_hooks(fn, g, Tensor)
+        in_grads = fn.backward(g)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for t, gi in zip(fn.inputs, in_grads):
+            if gi is None or not (isinstance(t, Tensor) and t.requires_grad):
+                continue
+            if type(gi) is not np.ndarray:
+                gi = np.asarray(gi)
+            if gi.shape != t._data.shape or gi.dtype != t._data.dtype:
+                _raise_bad_grad(fn, t, gi)
+            parent = t.grad_fn
+            if parent is not None:
+                prev = grads.get(parent)
+                grads[parent] = gi if prev is None else prev + gi
+                left = node_deps[parent] - 1
+                node_deps[parent] = left
+                if left == 0:
+                    ready.append(parent)
+            else:
+                key = id(t)
+                prev = leaf_grads.get(key)
+                leaf_grads[key] = gi if prev is None else prev + gi
+                left = leaf_deps[key] - 1
+                leaf_deps[key] = left
+                if left == 0:
+                    _accumulate_leaf(t, leaf_grads.pop(key), owned, Tensor)
+        if not retain_graph:
+            fn.release()
+
+
+def _output_hooks(fn, g, Tensor):
+    """Hooks and retain_grad of a non-leaf tensor, run when its gradient is complete."""
+    t = fn._output()
+    if t is None:
+        return g
+    if t._hooks:
+        g = _run_hooks(t, g, Tensor)
+    if t._retains_grad:
+        if t.grad is None:
+            t.grad = Tensor._make(g.copy(), None)
+        else:
+            np.add(t.grad._data, g, out=t.grad._data)
+    return g
+
+
+def watch_output(t):
+    """Make the engine find tensor t (a non-leaf) when its gradient is ready."""
+    if t.grad_fn._output is None:
+        t.grad_fn._output = weakref.ref(t)

@@ -1,0 +1,256 @@
+"""Reductions (sum, mean, var, std, max, min, arg-max/min, logsumexp) and softmax.
+
+Each takes ``dim`` (an int, a tuple, or None for all; alias ``axis``) and ``keepdim``
+(alias ``keepdims``). The backward of a reduction re-inserts the reduced dims as size 1 and
+broadcasts the gradient back over them.
+"""
+
+import collections
+
+import numpy as np
+
+from gradkit.autograd.function import Function
+from gradkit.ops._util import _float_default, dim_kwargs, normalize_dim
+from gradkit.tensor import Tensor
+
+values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+def _expand_back(g, axes, keepdim, shape):
+    """A reduced gradient broadcast back to the input's shape (read-only view)."""
+    if not keepdim and axes:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+class Sum(Function):
+    """out = Σ x over axes;  dx = g broadcast back."""
+
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        return x.sum(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_back(g, self.axes, self.keepdim, self.shape)
+
+
+class Mean(Function):
+    """out = Σ x / n over axes;  dx = g / n broadcast back."""
+
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        self.count = int(np.prod([x.shape[a] for a in axes]))
+        return x.mean(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_back(g / self.count, self.axes, self.keepdim, self.shape)
+
+
+class Var(Function):
+    """out = Σ (x − x̄)² / (n − correction);  dx = g · 2(x − x̄) / (n − correction)."""
+
+    def forward(self, x, axes, keepdim, correction):
+        self.axes, self.keepdim = axes, keepdim
+        self.centred = x - x.mean(axis=axes, keepdims=True)
+        self.dof = int(np.prod([x.shape[a] for a in axes])) - correction
+        return (self.centred * self.centred).sum(axis=axes, keepdims=keepdim) / self.dof
+
+    def backward(self, g):
+        if not self.keepdim and self.axes:
+            g = np.expand_dims(g, self.axes)
+        return g * self.centred * (2.0 / self.dof)
+
+
+class Std(Function):
+    """out = √var;  dx = g · (x − x̄) / ((n − correction) · out)."""
+
+    def forward(self, x, axes, keepdim, correction):
+        self.axes, self.keepdim = axes, keepdim
+        self.centred = x - x.mean(axis=axes, keepdims=True)
+        self.dof = int(np.prod([x.shape[a] for a in axes])) - correction
+        self.out = np.sqrt((self.centred * self.centred).sum(axis=axes, keepdims=True) / self.dof)
+        return self.out if keepdim else np.squeeze(self.out, axis=axes)
+
+    def backward(self, g):
+        if not self.keepdim and self.axes:
+            g = np.expand_dims(g, self.axes)
+        return g * self.centred / (self.dof * self.out)
+
+
+class MaxAll(Function):
+    """out = max (or min) of all elements;  dx = g shared evenly among the elements equal to it."""
+
+    def forward(self, x, take_min):
+        self.out = x.min() if take_min else x.max()
+        self.x = x
+        return self.out
+
+    def backward(self, g):
+        winners = self.x == self.out
+        return np.where(winners, g / np.count_nonzero(winners), np.zeros((), g.dtype))
+
+
+class MaxDim(Function):
+    """values = max (or min) along one dim;  dx = g at the chosen index, 0 elsewhere."""
+
+    def forward(self, x, idx, dim, keepdim):
+        self.shape, self.idx, self.dim, self.keepdim = x.shape, idx, dim, keepdim
+        values = np.take_along_axis(x, idx, axis=dim)
+        return values if keepdim else np.squeeze(values, axis=dim)
+
+    def backward(self, g):
+        if not self.keepdim:
+            g = np.expand_dims(g, self.dim)
+        dx = np.zeros(self.shape, g.dtype)
+        np.put_along_axis(dx, self.idx, g, axis=self.dim)
+        return dx
+
+
+class LogSumExp(Function):
+    """out = m + ln Σ e^(x − m) with m = max x (no overflow);  dx = g · e^(x − out)."""
+
+    def forward(self, x, axes, keepdim):
+        self.x, self.axes, self.keepdim = x, axes, keepdim
+        m = x.max(axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, np.zeros((), x.dtype))
+        self.out = m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
+        return self.out if keepdim else np.squeeze(self.out, axis=axes)
+
+    def backward(self, g):
+        if not self.keepdim and self.axes:
+            g = np.expand_dims(g, self.axes)
+        return g * np.exp(self.x - self.out)
+
+
+class Softmax(Function):
+    """out = e^(x − m) / Σ e^(x − m) along dim;  dx = out · (g − Σ g·out)."""
+
+    def forward(self, x, dim):
+        self.dim = dim
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        self.out = e / e.sum(axis=dim, keepdims=True)
+        return self.out
+
+    def backward(self, g):
+        out = self.out
+        return out * (g - (g * out).sum(axis=self.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """out = x − m − ln Σ e^(x − m) along dim;  dx = g − softmax · Σ g."""
+
+    def forward(self, x, dim):
+        self.dim = dim
+        shifted = x - x.max(axis=dim, keepdims=True)
+        self.out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        return self.out
+
+    def backward(self, g):
+        return g - np.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
+
+
+# ----- the functions the Tensor methods and gk.* call -----
+
+def sum(x, dim=None, keepdim=False, **kwargs):
+    dim, keepdim = dim_kwargs(dim, keepdim, kwargs, "sum")
+    if x._data.dtype == np.bool_:
+        x = x.long()
+    return Sum.apply(x, axes=normalize_dim(dim, x.ndim, "sum"), keepdim=keepdim)
+
+
+def mean(x, dim=None, keepdim=False, **kwargs):
+    dim, keepdim = dim_kwargs(dim, keepdim, kwargs, "mean")
+    return Mean.apply(_float_default(x), axes=normalize_dim(dim, x.ndim, "mean"), keepdim=keepdim)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+    """Variance with Bessel's correction by default (``correction=1``, PyTorch's default)."""
+    dim, keepdim = dim_kwargs(dim, keepdim, kwargs, "var")
+    return Var.apply(_float_default(x), axes=normalize_dim(dim, x.ndim, "var"), keepdim=keepdim,
+                     correction=_correction(unbiased, correction))
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+    """Standard deviation, √var (``correction=1`` by default, as in PyTorch)."""
+    dim, keepdim = dim_kwargs(dim, keepdim, kwargs, "std")
+    return Std.apply(_float_default(x), axes=normalize_dim(dim, x.ndim, "std"), keepdim=keepdim,
+                     correction=_correction(unbiased, correction))
+
+
+def _max_or_min(x, dim, keepdim, kwargs, take_min):
+    op = "min" if take_min else "max"
+    dim, keepdim = dim_kwargs(dim, keepdim, kwargs, op)
+    if x.numel() == 0:
+        raise RuntimeError(f"{op}() of an empty tensor (shape {x.shape}) has no value")
+    if dim is None:
+        return MaxAll.apply(x, take_min=take_min)
+    if not isinstance(dim, int):
+        raise TypeError(f"{op}(dim=...) takes a single int dim, got {dim!r}")
+    axis = normalize_dim(dim, x.ndim, op)
+    axis = axis[0] if axis else None
+    if axis is None:  # a 0-d tensor: the value itself, index 0
+        return values_indices(x, Tensor._make(np.zeros((), np.int64), None))
+    pick = np.argmin if take_min else np.argmax
+    idx = pick(x._data, axis=axis, keepdims=True)
+    values = MaxDim.apply(x, idx=idx, dim=axis, keepdim=keepdim)
+    indices = idx if keepdim else np.squeeze(idx, axis=axis)
+    return values_indices(values, Tensor._make(indices.astype(np.int64, copy=False), None))
+
+
+def max(x, dim=None, keepdim=False, **kwargs):
+    """The largest element, or with ``dim`` a ``(values, indices)`` named tuple as in PyTorch."""
+    return _max_or_min(x, dim, keepdim, kwargs, take_min=False)
+
+
+def min(x, dim=None, keepdim=False, **kwargs):
+    """The smallest element, or with ``dim`` a ``(values, indices)`` named tuple."""
+    return _max_or_min(x, dim, keepdim, kwargs, take_min=True)
+
+
+def _arg(fn, x, dim, keepdim, kwargs, op):
+    dim, keepdim = dim_kwargs(dim, keepdim, kwargs, op)
+    if dim is None:
+        out = fn(x._data.reshape(-1))
+        out = np.reshape(out, (1,) * x.ndim) if keepdim else out
+    else:
+        out = fn(x._data, axis=normalize_dim(dim, x.ndim, op)[0], keepdims=keepdim)
+    return Tensor._make(np.asarray(out, dtype=np.int64), None)
+
+
+def argmax(x, dim=None, keepdim=False, **kwargs):
+    """Index of the largest element (in the flattened tensor when dim is None)."""
+    return _arg(np.argmax, x, dim, keepdim, kwargs, "argmax")
+
+
+def argmin(x, dim=None, keepdim=False, **kwargs):
+    """Index of the smallest element (in the flattened tensor when dim is None)."""
+    return _arg(np.argmin, x, dim, keepdim, kwargs, "argmin")
+
+
+def logsumexp(x, dim=None, keepdim=False, **kwargs):
+    dim, keepdim = dim_kwargs(dim, keepdim, kwargs, "logsumexp")
+    axes = normalize_dim(dim, x.ndim, "logsumexp")
+    return LogSumExp.apply(_float_default(x), axes=axes, keepdim=keepdim)
+
+
+def _softmax_dim(x, dim, op):
+    if dim is None:
+        raise TypeError(f"{op}: give the dim to normalize over, e.g. {op}(x, dim=-1)")
+    axes = normalize_dim(dim, x.ndim, op)
+    return axes[0] if axes else None
+
+
+def softmax(x, dim=None):
+    """Probabilities along ``dim``: e^x / Σ e^x, computed after subtracting the max."""
+    return Softmax.apply(_float_default(x), dim=_softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(x, dim=None):
+    """log(softmax(x)) along ``dim``, computed directly so it never takes the log of 0."""
+    return LogSoftmax.apply(_float_default(x), dim=_softmax_dim(x, dim, "log_softmax"))

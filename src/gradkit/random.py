@@ -1,0 +1,49 @@
+"""One random generator behind every random draw in gradkit.
+
+``gk.manual_seed(s)`` reseeds it, so initializations, dropout masks, shuffling and
+augmentation all repeat exactly. Functions that draw take an optional ``generator``
+(a ``numpy.random.Generator``) to use instead of the shared one.
+"""
+
+import numpy as np
+
+default_generator = np.random.Generator(np.random.PCG64())
+
+
+def manual_seed(seed):
+    """Reseed the shared generator (in place, so references to it stay valid)."""
+    default_generator.bit_generator.state = np.random.PCG64(seed).state
+    return default_generator
+
+
+def get_rng_state():
+    """The shared generator's state, a plain dict (checkpoints store it)."""
+    return default_generator.bit_generator.state
+
+
+def set_rng_state(state):
+    default_generator.bit_generator.state = state
+
+
+def _rng(generator):
+    return default_generator if generator is None else generator
+
+
+def normal(shape, mean=0.0, std=1.0, dtype=np.float32, generator=None):
+    """An ndarray of N(mean, std²) draws in ``dtype``."""
+    out = _rng(generator).standard_normal(shape, dtype=np.dtype(dtype))
+    if std != 1.0:
+        out *= std
+    if mean != 0.0:
+        out += mean
+    return out
+
+
+def uniform(shape, low=0.0, high=1.0, dtype=np.float32, generator=None):
+    """An ndarray of U[low, high) draws in ``dtype``."""
+    out = _rng(generator).random(shape, dtype=np.dtype(dtype))
+    if high - low != 1.0:
+        out *= high - low
+    if low != 0.0:
+        out += low
+    return out

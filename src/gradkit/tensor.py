@@ -1,0 +1,436 @@
+"""Tensor: an ndarray plus what reverse-mode autograd needs (grad, grad_fn, hooks).
+
+A tensor made by an op while grad mode is on, from inputs that require grad, remembers the op
+(``grad_fn``, a Function node that holds the inputs). ``backward()`` walks those nodes in
+reverse (see autograd/engine.py). The math of every op lives in gradkit/ops/; this file only
+holds the object and forwards methods to the ops, so ``x.relu()`` and ``gk.relu(x)`` are one
+code path.
+"""
+
+import numpy as np
+
+from gradkit.autograd import engine, grad_mode
+
+_FLOAT_KINDS = "f"
+
+
+def as_array(data, dtype=None):
+    """The dtype policy: float32 unless the input is a float64 array; ints -> int64 from lists."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind == "f" and data.dtype != np.float64 and data.dtype != np.float32:
+            return data.astype(np.float32)
+        return data
+    if isinstance(data, np.generic):
+        return as_array(np.asarray(data))
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float32)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "b":
+        return arr
+    raise TypeError(f"gk.tensor: cannot make a tensor from {type(data).__name__} ({arr.dtype})")
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it for backpropagation."""
+
+    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_hooks", "_retains_grad",
+                 "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self._data = as_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._hooks = None
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, array, grad_fn):
+        """Fast constructor used by ops: no dtype policy, array taken as is."""
+        t = object.__new__(cls)
+        t._data = array
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._hooks = None
+        t._retains_grad = False
+        t._requires_grad = grad_fn is not None
+        return t
+
+    # ----- autograd state -----
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad can only be changed on leaf tensors; this tensor was made by "
+                f"{self.grad_fn}. Use .detach() to get a leaf copy of it."
+            )
+        if requires_grad and self._data.dtype.kind not in _FLOAT_KINDS:
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype}; "
+                "convert with .float() or .double() first"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        """Keep .grad for this non-leaf tensor after backward (leaves always keep it)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+            engine.watch_output(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters the hook."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        if self.grad_fn is not None:
+            engine.watch_output(self)
+        return handle
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate the gradient of this tensor into the .grad of every leaf it depends on.
+
+        ``gradient`` is dL/d(self) for some scalar L; it may be omitted only for a one-element
+        tensor (then it is 1)."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad and has no grad_fn: no "
+                "input of the computation had requires_grad=True (or it ran under no_grad)"
+            )
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    f"backward() on a tensor of shape {self.shape} needs a `gradient` argument "
+                    "(dL/d(this tensor), same shape): pass e.g. y.backward(gk.ones_like(y)), or "
+                    "reduce to a scalar first with y.sum().backward()"
+                )
+            seed = np.ones_like(self._data)
+        else:
+            seed = as_array(gradient, self._data.dtype)
+            if seed.shape != self.shape:
+                raise RuntimeError(
+                    f"backward(): gradient has shape {seed.shape} but the tensor has shape "
+                    f"{self.shape}; they must match"
+                )
+            seed = seed.copy()
+        engine.backward(self, seed, retain_graph=retain_graph)
+
+    def detach(self):
+        """A new leaf sharing this tensor's array, cut from the graph."""
+        return Tensor._make(self._data, None)
+
+    @property
+    def data(self):
+        """A detached tensor sharing the array (PyTorch's ``.data``)."""
+        return Tensor._make(self._data, None)
+
+    @data.setter
+    def data(self, value):
+        self._data = as_array(value)
+
+    # ----- array facts -----
+    def numpy(self):
+        """The underlying ndarray (no copy: writing to it changes the tensor)."""
+        return self._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self):
+        return "cpu"
+
+    def size(self, dim=None):
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only one-element integer tensors can be used as an index")
+        return int(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.dtype not in (np.float32, np.int64, np.bool_) or self._data.size == 0:
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # ----- dtype and copies -----
+    def to(self, dtype=None, *args, **kwargs):
+        """Cast to ``dtype`` (differentiable between float types); device strings are ignored
+        since gradkit runs on the CPU."""
+        if dtype is None or isinstance(dtype, str) and dtype in ("cpu", "cuda", "mps"):
+            return self
+        return _ops.cast(self, dtype)
+
+    def float(self):
+        return _ops.cast(self, np.float32)
+
+    def double(self):
+        return _ops.cast(self, np.float64)
+
+    def long(self):
+        return _ops.cast(self, np.int64)
+
+    def int(self):
+        return _ops.cast(self, np.int32)
+
+    def bool(self):
+        return _ops.cast(self, np.bool_)
+
+    def cpu(self):
+        return self
+
+    def clone(self):
+        return _ops.clone(self)
+
+    def contiguous(self):
+        return self
+
+    # ----- in-place updates (parameters under no_grad, initializers, optimizers) -----
+    def _check_inplace(self, what):
+        if grad_mode._enabled and (self._requires_grad or self.grad_fn is not None):
+            raise RuntimeError(
+                f"{what}: in-place change of a tensor that requires grad while grad mode is on "
+                "would corrupt the graph; wrap it in `with gk.no_grad():`"
+            )
+
+    def __setitem__(self, index, value):
+        self._check_inplace("__setitem__")
+        self._data[_ops.index_arrays(index)] = value._data if isinstance(value, Tensor) else value
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self._data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self._data[...] = value
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        self._data[...] = src._data if isinstance(src, Tensor) else src
+        return self
+
+    def add_(self, other, alpha=1):
+        self._check_inplace("add_")
+        other = other._data if isinstance(other, Tensor) else other
+        self._data += other if alpha == 1 else alpha * other
+        return self
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        self._check_inplace("mul_")
+        self._data *= other._data if isinstance(other, Tensor) else other
+        return self
+
+    def div_(self, other):
+        self._check_inplace("div_")
+        self._data /= other._data if isinstance(other, Tensor) else other
+        return self
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace("clamp_")
+        np.clip(self._data, min, max, out=self._data)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from gradkit import random
+
+        return self.copy_(random.normal(self.shape, mean, std, self.dtype, generator))
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from gradkit import random
+
+        return self.copy_(random.uniform(self.shape, a, b, self.dtype, generator))
+
+    # ----- arithmetic -----
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    def __eq__(self, other): return _ops.eq(self, other)
+    def __ne__(self, other): return _ops.ne(self, other)
+    def __lt__(self, other): return _ops.lt(self, other)
+    def __le__(self, other): return _ops.le(self, other)
+    def __gt__(self, other): return _ops.gt(self, other)
+    def __ge__(self, other): return _ops.ge(self, other)
+
+    add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def neg(self): return _ops.neg(self)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def clamp(self, min=None, max=None): return _ops.clamp(self, min, max)
+    clip = clamp
+    def maximum(self, other): return _ops.maximum(self, other)
+    def minimum(self, other): return _ops.minimum(self, other)
+
+    # ----- reductions -----
+    def sum(self, dim=None, keepdim=False, **kw): return _ops.sum(self, dim, keepdim, **kw)
+    def mean(self, dim=None, keepdim=False, **kw): return _ops.mean(self, dim, keepdim, **kw)
+    def var(self, dim=None, *a, **kw): return _ops.var(self, dim, *a, **kw)
+    def std(self, dim=None, *a, **kw): return _ops.std(self, dim, *a, **kw)
+    def max(self, dim=None, keepdim=False, **kw): return _ops.max(self, dim, keepdim, **kw)
+    def min(self, dim=None, keepdim=False, **kw): return _ops.min(self, dim, keepdim, **kw)
+    def argmax(self, dim=None, keepdim=False, **kw): return _ops.argmax(self, dim, keepdim, **kw)
+    def argmin(self, dim=None, keepdim=False, **kw): return _ops.argmin(self, dim, keepdim, **kw)
+    def logsumexp(self, dim=None, keepdim=False, **kw):
+        return _ops.logsumexp(self, dim, keepdim, **kw)
+    def softmax(self, dim): return _ops.softmax(self, dim)
+    def log_softmax(self, dim): return _ops.log_softmax(self, dim)
+    def all(self): return Tensor._make(np.asarray(self._data.all()), None)
+    def any(self): return Tensor._make(np.asarray(self._data.any()), None)
+
+    # ----- shape -----
+    def reshape(self, *shape): return _ops.reshape(self, *shape)
+    def view(self, *shape): return _ops.reshape(self, *shape)
+    def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
+    def transpose(self, dim0, dim1): return _ops.transpose(self, dim0, dim1)
+    def permute(self, *dims): return _ops.permute(self, *dims)
+    def squeeze(self, dim=None): return _ops.squeeze(self, dim)
+    def unsqueeze(self, dim): return _ops.unsqueeze(self, dim)
+    def expand(self, *sizes): return _ops.expand(self, *sizes)
+    def expand_as(self, other): return _ops.expand(self, *other.shape)
+    def split(self, split_size, dim=0): return _ops.split(self, split_size, dim)
+    def chunk(self, chunks, dim=0): return _ops.chunk(self, chunks, dim)
+
+    @property
+    def T(self):
+        return _ops.permute(self, *reversed(range(self.ndim)))
+
+
+class RemovableHandle:
+    """Returned by register_hook: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self.hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+
+from gradkit import ops as _ops  # noqa: E402  (ops import Tensor, so they come after it)

@@ -12,6 +12,6 @@ def __getattr__(name):
         from gradkit.autograd.function import Function
         return Function
     if name in ("gradcheck", "numerical_grad", "GradcheckError"):
-        from gradkit.autograd import gradcheck as module
-        return getattr(module, name)
+        from gradkit.autograd import check
+        return getattr(check, name)
     raise AttributeError(f"module 'gradkit.autograd' has no attribute {name!r}")

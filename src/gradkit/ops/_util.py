@@ -59,10 +59,10 @@ def _float_default(t):
 def as_operand(x, op):
     """A Tensor stays; NumPy scalars become Python scalars (so float32 stays float32); arrays
     and lists become constant tensors."""
-    if isinstance(x, Tensor) or isinstance(x, (bool, int, float)):
-        return x
-    if isinstance(x, np.generic):
+    if isinstance(x, np.generic):  # before the float check: np.float64 subclasses float
         return x.item()
+    if isinstance(x, (Tensor, bool, int, float)):
+        return x
     if isinstance(x, (np.ndarray, list, tuple)):
         return Tensor(x)
     raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}")

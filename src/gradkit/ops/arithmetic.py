@@ -113,11 +113,9 @@ class MatMul(Function):
             return (g @ b.T) if na else None, (a.T @ g) if nb else None
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g2 = g
+        g2 = np.expand_dims(g, -1) if b.ndim == 1 else g
         if a.ndim == 1:
             g2 = np.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
         da = db = None
         if na:
             da = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)

@@ -87,7 +87,7 @@ class MaxAll(Function):
 
     def backward(self, g):
         winners = self.x == self.out
-        return np.where(winners, g / np.count_nonzero(winners), np.zeros((), g.dtype))
+        return np.where(winners, g / int(np.count_nonzero(winners)), np.zeros((), g.dtype))
 
 
 class MaxDim(Function):

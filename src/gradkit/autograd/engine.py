@@ -38,7 +38,7 @@ def _collect(root_fn, Tensor):
                 "need to backpropagate through the same graph twice."
             )
         for t in fn.inputs:
-            if not (isinstance(t, Tensor) and t.requires_grad):
+            if not (isinstance(t, Tensor) and t._requires_grad):
                 continue
             parent = t.grad_fn
             if parent is None:
@@ -102,7 +102,7 @@ def backward(root, gradient, retain_graph=False):
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
         for t, gi in zip(fn.inputs, in_grads):
-            if gi is None or not (isinstance(t, Tensor) and t.requires_grad):
+            if gi is None or not (isinstance(t, Tensor) and t._requires_grad):
                 continue
             if type(gi) is not np.ndarray:
                 gi = np.asarray(gi)
@@ -125,7 +125,7 @@ def backward(root, gradient, retain_graph=False):
                 if left == 0:
                     _accumulate_leaf(t, leaf_grads.pop(key), owned, Tensor)
         if not retain_graph:
-            fn.release()
+            fn.__dict__.clear()  # free the arrays saved for backward
 
 
 def _output_hooks(fn, g, Tensor):

@@ -39,24 +39,18 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' arrays; record the node when a gradient will be needed."""
         fn = object.__new__(cls)
+        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+        record = False
         if grad_mode._enabled:
-            needs = tuple([isinstance(t, Tensor) and t.requires_grad for t in inputs])
-            record = True in needs
-        else:
-            record = False
-        if record:
-            fn.needs_input_grad = needs
-        out = fn.forward(*[t._data if isinstance(t, Tensor) else t for t in inputs], **options)
+            needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
+            if True in needs:
+                record = True
+                fn.needs_input_grad = needs
+                fn.inputs = inputs
+        out = fn.forward(*arrays, **options)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if record:
-            fn.inputs = inputs
-            return Tensor._make(out, fn)
-        return Tensor._make(out, None)
-
-    def release(self):
-        """Drop the arrays saved for backward (called after backward unless retain_graph)."""
-        self.__dict__.clear()
+        return Tensor._make(out, fn if record else None)
 
     def __repr__(self):
         return f"<{self.name}Backward>"

@@ -74,10 +74,17 @@ def binary_operands(a, b, op):
     Two float tensors must share a dtype (float32 with float64 is refused so a float32 graph
     never computes in float64); an integer or bool tensor meeting a float is promoted to it;
     a Python float meeting an integer tensor promotes that tensor to float32."""
+    if isinstance(a, Tensor):
+        kind = a._data.dtype.kind
+        if isinstance(b, Tensor):
+            if a._data.dtype == b._data.dtype:
+                return a, b
+        elif type(b) is float:  # the common scalar cases, decided without further checks
+            return (a, b) if kind == "f" else (_float_default(a), b)
+        elif type(b) is int:
+            return a, b
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         da, db = a._data.dtype, b._data.dtype
-        if da == db:
-            return a, b
         if da.kind == "f" and db.kind == "f":
             raise TypeError(
                 f"{op}: dtype mismatch, {da} and {db}; gradkit never mixes float precisions "

@@ -11,11 +11,15 @@ from gradkit.ops._util import as_operand, binary_operands, unbroadcast
 from gradkit.tensor import Tensor
 
 
+def _shape(x):
+    return x.shape if type(x) is np.ndarray else np.shape(x)
+
+
 class Add(Function):
     """out = a + b;  da = g,  db = g."""
 
     def forward(self, a, b):
-        self.shapes = np.shape(a), np.shape(b)
+        self.shapes = _shape(a), _shape(b)
         return a + b
 
     def backward(self, g):
@@ -27,7 +31,7 @@ class Sub(Function):
     """out = a - b;  da = g,  db = -g."""
 
     def forward(self, a, b):
-        self.shapes = np.shape(a), np.shape(b)
+        self.shapes = _shape(a), _shape(b)
         return a - b
 
     def backward(self, g):
@@ -45,8 +49,8 @@ class Mul(Function):
     def backward(self, g):
         a, b = self.a, self.b
         na, nb = self.needs_input_grad
-        return (unbroadcast(g * b, np.shape(a)) if na else None,
-                unbroadcast(g * a, np.shape(b)) if nb else None)
+        return (unbroadcast(g * b, _shape(a)) if na else None,
+                unbroadcast(g * a, _shape(b)) if nb else None)
 
 
 class Div(Function):
@@ -59,8 +63,8 @@ class Div(Function):
     def backward(self, g):
         a, b = self.a, self.b
         na, nb = self.needs_input_grad
-        return (unbroadcast(g / b, np.shape(a)) if na else None,
-                unbroadcast(-g * a / (b * b), np.shape(b)) if nb else None)
+        return (unbroadcast(g / b, _shape(a)) if na else None,
+                unbroadcast(-g * a / (b * b), _shape(b)) if nb else None)
 
 
 class Pow(Function):
@@ -79,11 +83,11 @@ class Pow(Function):
             if isinstance(b, (int, float)) and b == 0:
                 da = np.zeros_like(a)
             else:
-                da = unbroadcast(g * b * np.power(a, b - 1), np.shape(a))
+                da = unbroadcast(g * b * np.power(a, b - 1), _shape(a))
         if nb:
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where((a == 0) & (b >= 0), 0, np.log(a)).astype(out.dtype)
-            db = unbroadcast(g * out * log_a, np.shape(b))
+            db = unbroadcast(g * out * log_a, _shape(b))
         return da, db
 
 
@@ -171,8 +175,8 @@ def _split_by_winner(g, a, b, a_wins, needs):
     tie = a == b
     share = np.where(tie, g * 0.5, g)
     zero = np.zeros((), g.dtype)
-    da = unbroadcast(np.where(a_wins | tie, share, zero), np.shape(a)) if needs[0] else None
-    db = unbroadcast(np.where(a_wins & ~tie, zero, share), np.shape(b)) if needs[1] else None
+    da = unbroadcast(np.where(a_wins | tie, share, zero), _shape(a)) if needs[0] else None
+    db = unbroadcast(np.where(a_wins & ~tie, zero, share), _shape(b)) if needs[1] else None
     return da, db
 
 
@@ -180,7 +184,7 @@ class Where(Function):
     """out = a where cond else b;  da = g·cond,  db = g·(1 − cond)."""
 
     def forward(self, cond, a, b):
-        self.cond, self.shapes = cond, (np.shape(a), np.shape(b))
+        self.cond, self.shapes = cond, (_shape(a), _shape(b))
         return np.where(cond, a, b)
 
     def backward(self, g):

@@ -22,6 +22,9 @@ from gradkit.ops import (abs, add, argmax, argmin, cat, chunk, clamp, concat, di
                          split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze,
                          var, where)
 
+from gradkit import nn, optim
+from gradkit.serialization import load, save
+
 __version__ = "0.1.0"
 
 float = float32

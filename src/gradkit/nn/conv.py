@@ -1,0 +1,139 @@
+"""Convolution layers Conv1d and Conv2d: parameters, initialization, input checks, repr.
+
+The convolution itself (GEMM over strided windows, stride, padding, dilation, groups) is
+gradkit.ops.conv. Weight (out_channels, in_channels/groups, *kernel_size), bias
+(out_channels,). Input (N, C_in, *spatial), or (C_in, *spatial) without a batch dim; output
+size per spatial dim: ⌊(L + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1.
+"""
+
+import numpy as np
+
+from gradkit.nn import init
+from gradkit.nn.module import Module
+from gradkit.nn.parameter import Parameter
+from gradkit.ops.conv import conv1d, conv2d
+from gradkit.ops.shape import pad as _pad
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _tuple(value, n, name):
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+class _ConvNd(Module):
+    _n = 0  # spatial dims
+    _dims = ""  # names of the spatial dims in error messages
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        name, n = type(self).__name__, self._n
+        if groups <= 0 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must be divisible by groups ({groups})")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got "
+                             f"{padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size")
+        self.stride = _tuple(stride, n, "stride")
+        self.dilation = _tuple(dilation, n, "dilation")
+        self.padding_mode = padding_mode
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{name}: padding must be 'same', 'valid', an int or a tuple, "
+                                 f"got {padding!r}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _tuple(padding, n, "padding")
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        shape = (out_channels, in_channels // groups) + self.kernel_size
+        self.weight = Parameter(np.empty(shape, dtype))
+        self.register_parameter("bias", Parameter(np.empty(out_channels, dtype)) if bias
+                                else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """He/Kaiming normal weights (fan_in = in_channels/groups·∏kernel, ReLU gain) and zero
+        bias, as the notes recommend; PyTorch's default is U(±1/√fan_in) for both."""
+        init.kaiming_normal_(self.weight, mode="fan_in", nonlinearity="relu")
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def _explicit_padding(self):
+        """(lo, hi) padding per spatial dim, for the non-zero padding modes."""
+        if self.padding == "valid":
+            return [(0, 0)] * self._n
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            return [(t // 2, t - t // 2) for t in totals]
+        return [(p, p) for p in self.padding]
+
+    def _check_input(self, input):
+        n, c = self._n, self.in_channels
+        rank_ok = input.ndim in (n + 1, n + 2)
+        if not rank_ok or input.shape[-n - 1] != c:
+            raise ValueError(f"{self._label()}: expected input (N, {c}, {self._dims}), got "
+                             f"{tuple(input.shape)}")
+        spatial = input.shape[-n:]
+        padded = [size + lo + hi for size, (lo, hi) in zip(spatial, self._explicit_padding())]
+        extent = [d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel_size)]
+        if any(p < e for p, e in zip(padded, extent)):
+            raise ValueError(f"{self._label()}: input {tuple(input.shape)} is smaller than the "
+                             f"kernel: padded size {tuple(padded)} < kernel extent "
+                             f"{tuple(extent)} (dilation·(kernel − 1) + 1)")
+
+    def _label(self):
+        return f"{type(self).__name__}({self.in_channels}→{self.out_channels})"
+
+    def forward(self, input):
+        self._check_input(input)
+        x, padding = input, self.padding
+        if self.padding_mode != "zeros":
+            widths = [w for lo_hi in reversed(self._explicit_padding()) for w in lo_hi]
+            x, padding = _pad(x, widths, mode=self.padding_mode), 0
+        return self._conv(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                          self.groups)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,) * self._n:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self._n:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation, as in every framework) over (N, C_in, L) input:
+
+        out[n, o, t] = b[o] + Σ_{c,i} w[o, c, i]·x_pad[n, c', s·t + d·i]
+
+    with c' running over the input channels of output channel o's group."""
+
+    _n, _dims = 1, "L"
+    _conv = staticmethod(conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation) over (N, C_in, H, W) input:
+
+        out[n, o, y, x] = b[o] + Σ_{c,i,j} w[o, c, i, j]·x_pad[n, c', s_h·y + d_h·i, s_w·x + d_w·j]
+
+    with c' running over the input channels of output channel o's group."""
+
+    _n, _dims = 2, "H, W"
+    _conv = staticmethod(conv2d)

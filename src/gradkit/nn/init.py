@@ -1,0 +1,170 @@
+"""Weight initialization (PyTorch's ``torch.nn.init`` names), in place and without gradient.
+
+For a weight of shape (out, in, *kernel), fan_in = in·∏kernel and fan_out = out·∏kernel (the
+number of inputs feeding one output unit, and of outputs one input feeds). The scales:
+
+    LeCun          std = 1/√fan_in                         (lecun_normal_)
+    Xavier/Glorot  std = gain·√(2/(fan_in + fan_out)),      bound = gain·√(6/(fan_in + fan_out))
+    He/Kaiming     std = gain/√fan,  gain = √2 for ReLU,    bound = gain·√(3/fan)
+
+keep the variance of activations (fan_in) or of gradients (fan_out) constant through layers.
+gradkit's Linear and Conv layers default to ``kaiming_normal_(w, mode='fan_in',
+nonlinearity='relu')`` and zero biases, as the course notes recommend for ReLU networks;
+PyTorch's default is kaiming_uniform_ with a=√5 (i.e. U(±1/√fan_in)) for weights and
+U(±1/√fan_in) for biases — call ``reset_parameters`` of your own or these functions to get it.
+
+Every function draws from gradkit's shared generator (``gk.manual_seed``) unless given
+``generator`` (a numpy.random.Generator), writes into the tensor and returns it.
+"""
+
+import math
+
+import numpy as np
+
+from gradkit import random
+
+
+def _write(tensor, values):
+    tensor._data[...] = values
+    return tensor
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The factor that keeps activation variance at 1 through a layer with this nonlinearity:
+    1 for linear/conv/sigmoid, 5/3 for tanh, √2 for relu, √(2/(1+a²)) for leaky_relu (a = param,
+    default 0.01), 3/4 for selu."""
+    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                        "conv_transpose2d", "conv_transpose3d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"negative_slope {slope} is not a valid number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _calculate_fan_in_and_fan_out(tensor):
+    """(fan_in, fan_out) of a weight (out, in, *kernel): in·∏kernel and out·∏kernel."""
+    if tensor.ndim < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 "
+                         f"dimensions (got shape {tuple(tensor.shape)})")
+    receptive = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _calculate_correct_fan(tensor, mode):
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with draws from U[a, b) (the notes' "uniform ±1/n" is ``uniform_(w, -1/n, 1/n)``)."""
+    return _write(tensor, random.uniform(tensor.shape, a, b, tensor.dtype, generator))
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill with draws from N(mean, std²) (the notes' small random init is std=0.01)."""
+    return _write(tensor, random.normal(tensor.shape, mean, std, tensor.dtype, generator))
+
+
+def constant_(tensor, val):
+    return _write(tensor, val)
+
+
+def zeros_(tensor):
+    return _write(tensor, 0)
+
+
+def ones_(tensor):
+    return _write(tensor, 1)
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """U(−a, a) with a = gain·√(6/(fan_in + fan_out)) (Glorot & Bengio 2010)."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    """N(0, std²) with std = gain·√(2/(fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """U(−bound, bound) with bound = gain·√(3/fan), gain = calculate_gain(nonlinearity, a)
+    (He et al. 2015). The defaults are PyTorch's (leaky_relu with a=0, i.e. gain √2)."""
+    fan = _calculate_correct_fan(tensor, mode)
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """N(0, std²) with std = gain/√fan, gain = calculate_gain(nonlinearity, a) (He et al. 2015)."""
+    fan = _calculate_correct_fan(tensor, mode)
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
+
+
+def lecun_normal_(tensor, generator=None):
+    """N(0, 1/fan_in): the notes' "calibrate the variances with 1/√n" (not in torch.nn.init)."""
+    fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, 1.0 / math.sqrt(fan_in), generator)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2013): the weight flattened to
+    (rows, cols) has orthonormal rows or columns. Q of the QR factorization of a Gaussian
+    matrix, its columns' signs fixed by diag(R) so that Q is uniformly distributed."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = random.normal((rows, cols), dtype=np.float64, generator=generator)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _write(tensor, (gain * q).reshape(tensor.shape))
+
+
+def sparse_(tensor, sparsity=None, std=0.01, generator=None, *, connections=None):
+    """A sparse 2-D weight (out, in) with N(0, std²) nonzeros. Two ways to say how sparse:
+
+    - ``sparsity`` (PyTorch's sparse_): in every column, ceil(sparsity·out) entries are 0;
+    - ``connections`` (the notes' sparse init, Martens 2010): every unit (row) keeps exactly
+      this many nonzero incoming weights, chosen at random, e.g. ``connections=10``; so the
+      scale of a unit's input does not grow with the layer width."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    if (sparsity is None) == (connections is None):
+        raise ValueError("sparse_: give exactly one of sparsity (fraction of zeros per column) "
+                         "and connections (nonzero inputs per unit)")
+    rows, cols = tensor.shape
+    rng = random.default_generator if generator is None else generator
+    values = random.normal((rows, cols), 0.0, std, tensor.dtype, rng)
+    if connections is not None:
+        if not 0 <= connections <= cols:
+            raise ValueError(f"sparse_: connections={connections} must be in [0, {cols}] for "
+                             f"a weight of shape {tuple(tensor.shape)}")
+        rank = rng.random((rows, cols)).argsort(axis=1).argsort(axis=1)
+        values[rank >= connections] = 0
+    else:
+        zeros_per_column = math.ceil(sparsity * rows)
+        rank = rng.random((rows, cols)).argsort(axis=0).argsort(axis=0)
+        values[rank < zeros_per_column] = 0
+    return _write(tensor, values)

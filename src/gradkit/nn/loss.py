@@ -1,0 +1,148 @@
+"""Loss modules: each holds its options and calls the function of the same name in
+gradkit.nn.functional, where the formulas are documented. ``loss_fn(input, target)``.
+
+``size_average`` and ``reduce`` are PyTorch's deprecated pair, kept for compatibility; use
+``reduction='mean'|'sum'|'none'``.
+"""
+
+from gradkit.nn import functional as F
+from gradkit.nn.module import Module
+from gradkit.ops.loss import legacy_reduction
+
+
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        self.reduction = legacy_reduction(reduction, size_average, reduce, type(self).__name__)
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy of logits (N, C) against class indices (N,) or probabilities
+    (N, C); see F.cross_entropy (weight, ignore_index, label_smoothing)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+
+class MultiClassHingeLoss(_Loss):
+    """The notes' multiclass SVM loss (Weston–Watkins): Σ_{j≠y} max(0, s_j − s_y + margin),
+    squared with ``squared=True``, mean over the batch. Not in PyTorch (whose MultiMarginLoss
+    also divides by the class count)."""
+
+    def __init__(self, margin=1.0, squared=False, reduction="mean"):
+        super().__init__(reduction=reduction)
+        self.margin, self.squared = margin, squared
+
+    def forward(self, input, target):
+        return F.multiclass_hinge_loss(input, target, self.margin, self.squared, self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """PyTorch's multi-class hinge: Σ_{j≠y} w_y·max(0, margin − x_y + x_j)^p / C."""
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got {p}")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):
+        return F.multi_margin_loss(input, target, self.p, self.margin, self.weight,
+                                   reduction=self.reduction)
+
+
+class MultiLabelHingeLoss(_Loss):
+    """Multi-label hinge: Σ_j max(0, margin − y_j·x_j) with y_j ∈ {−1, +1}, mean over the
+    batch. Not in PyTorch."""
+
+    def __init__(self, margin=1.0, reduction="mean"):
+        super().__init__(reduction=reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.multilabel_hinge_loss(input, target, self.margin, self.reduction)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities in [0, 1] (prefer BCEWithLogitsLoss)."""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid + binary cross-entropy on logits, computed stably; ``pos_weight`` weighs the
+    positive term of each class."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                  reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
+
+
+class MSELoss(_Loss):
+    """Mean squared error (input − target)²."""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error |input − target|."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Huber loss: ½d² for |d| < delta, delta·(|d| − ½delta) beyond."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1: ½d²/beta for |d| < beta, |d| − ½beta beyond."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)

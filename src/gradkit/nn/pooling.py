@@ -1,0 +1,121 @@
+"""Pooling layers: MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d.
+
+Each holds its options and calls the function of the same name in gradkit.ops.pool, where the
+pooling math and its backward live. Input (N, C, *spatial) or (C, *spatial); every channel
+is pooled on its own, so the layers have no parameters.
+"""
+
+from gradkit.nn.module import Module
+from gradkit.ops.pool import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
+                              max_pool2d)
+
+
+def _single(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+class _Pool(Module):
+    _n, _dims = 2, "H, W"
+
+    def forward(self, input):
+        if input.ndim not in (self._n + 1, self._n + 2):
+            raise ValueError(f"{type(self).__name__}({self.extra_repr()}): expected input "
+                             f"(N, C, {self._dims}) or (C, {self._dims}), got "
+                             f"{tuple(input.shape)}")
+        return self._pool(input)
+
+
+class _MaxPoolNd(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def _options(self):
+        return (self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """out[n, c, t] = max of the window of ``kernel_size`` at stride·t of the input padded
+    with −∞ (``stride`` defaults to ``kernel_size``). Input (N, C, L)."""
+
+    _n, _dims = 1, "L"
+
+    def _pool(self, x):
+        return max_pool1d(x, *self._options())
+
+
+class MaxPool2d(_MaxPoolNd):
+    """out[n, c, y, x] = max of the kh×kw window at (s_h·y, s_w·x) of the input padded with −∞
+    (``stride`` defaults to ``kernel_size``); the gradient flows to each window's maximum.
+    With ``return_indices`` the output is (values, argmax indices)."""
+
+    def _pool(self, x):
+        return max_pool2d(x, *self._options())
+
+
+class _AvgPoolNd(_Pool):
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPoolNd):
+    """out[n, c, t] = mean of the window of ``kernel_size`` at stride·t of the zero-padded
+    input (``count_include_pad=False`` leaves the padding out of the count). Input (N, C, L)."""
+
+    _n, _dims = 1, "L"
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size)  # PyTorch stores 1-tuples here
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding, self.ceil_mode = _single(padding), ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def _pool(self, x):
+        return avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad)
+
+
+class AvgPool2d(_AvgPoolNd):
+    """out[n, c, y, x] = mean of the kh×kw window at (s_h·y, s_w·x) of the zero-padded input;
+    the divisor is kh·kw, the count of real pixels (``count_include_pad=False``) or
+    ``divisor_override``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def _pool(self, x):
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool2d(_Pool):
+    """Average pooling to a fixed ``output_size`` (h, w) whatever the input size: output cell
+    (i, j) averages rows ⌊i·H/h⌋ … ⌈(i+1)·H/h⌉ − 1 and the same for columns.
+    ``AdaptiveAvgPool2d(1)`` is global average pooling (ResNet's head); None in output_size
+    keeps that input dim."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def _pool(self, x):
+        return adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"

@@ -1,0 +1,328 @@
+"""Pooling: max_pool1d/2d, avg_pool1d/2d and adaptive_avg_pool2d, with PyTorch's semantics.
+
+A pooling window reads the kh×kw pixels x[y·sh + i·dh, x·sw + j·dw] (rows and columns outside
+the input are padding: −∞ for max, 0 for average). Both poolings loop over the kernel offsets
+(i, j), never over pixels: offset t = i·kw + j is one strided view of the padded input of the
+output's shape, and
+
+    max:  out = max_t view_t,  idx = the first t reaching it (PyTorch keeps the first maximum);
+          dx[view_t] += g · [idx == t]            (the gradient goes to each window's argmax)
+    avg:  out = Σ_t view_t / count;   dx[view_t] += g / count
+
+where count is kh·kw, or the number of window pixels inside the (padded, with
+count_include_pad) input, or divisor_override. Windows that tile the input exactly (stride =
+kernel, no padding, no dilation, sizes divisible) need no padded copy and write each pixel's
+gradient once instead of accumulating. This beats reshaping to (…, OH, kh, OW, kw) and
+reducing: NumPy reduces over the two interleaved axes several times slower (measured).
+
+adaptive_avg_pool2d averages PyTorch's bins rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉ − 1 (and the same for
+columns): when oh divides H and ow divides W it is avg_pool2d with kernel = stride = (H/oh,
+W/ow) (output_size=1, global average pooling, included); otherwise out = A_h · x · A_wᵀ with
+the bin-averaging matrices A (rows of 1/len over each bin) and dx = A_hᵀ · g · A_w.
+"""
+
+import numpy as np
+
+from gradkit.autograd.function import Function
+from gradkit.tensor import Tensor
+
+
+def _tuple(value, name, op):
+    values = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2 or not all(isinstance(v, (int, np.integer)) for v in values):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of ints, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _out_size(size, k, s, p, d, ceil_mode):
+    """PyTorch's pooling output size; in ceil mode the last window must start in the input."""
+    span = d * (k - 1) + 1
+    out = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+class _Geometry:
+    """Kernel, stride, padding, dilation and output size of one pooling over (N, C, H, W)."""
+
+    __slots__ = ("shape", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "OH", "OW",
+                 "padded_shape", "tiled")
+
+    def __init__(self, op, shape, kernel, stride, padding, dilation, ceil_mode):
+        N, C, H, W = self.shape = shape
+        (self.kh, self.kw), (self.sh, self.sw) = kernel, stride
+        (self.ph, self.pw), (self.dh, self.dw) = padding, dilation
+        for name, pair in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+            if min(pair) < 1:
+                raise ValueError(f"{op}: {name} must be positive, got {pair}")
+        if not all(0 <= p <= k / 2 for p, k in zip(padding, kernel)):
+            raise ValueError(f"{op}: padding must be between 0 and half the kernel size, "
+                             f"got padding={padding} for kernel_size={kernel}")
+        self.OH = _out_size(H, self.kh, self.sh, self.ph, self.dh, ceil_mode)
+        self.OW = _out_size(W, self.kw, self.sw, self.pw, self.dw, ceil_mode)
+        if self.OH < 1 or self.OW < 1:
+            raise ValueError(f"{op}: input {shape} is too small for kernel_size={kernel}, "
+                             f"stride={stride}, padding={padding}, dilation={dilation}: the "
+                             f"output would be {(self.OH, self.OW)}")
+        rows = (self.OH - 1) * self.sh + self.dh * (self.kh - 1) + 1
+        cols = (self.OW - 1) * self.sw + self.dw * (self.kw - 1) + 1
+        self.padded_shape = (N, C, self.ph + max(H, rows - self.ph),
+                             self.pw + max(W, cols - self.pw))
+        self.tiled = (stride == kernel and dilation == (1, 1) and padding == (0, 0)
+                      and H == self.OH * self.kh and W == self.OW * self.kw)
+
+    def padded(self, x, fill):
+        """x surrounded by ``fill`` as far as the windows reach (x itself if they do not)."""
+        if self.padded_shape == x.shape:
+            return x
+        xp = np.full(self.padded_shape, fill, x.dtype)
+        self.crop(xp)[...] = x
+        return xp
+
+    def crop(self, xp):
+        """The input's pixels inside a padded array."""
+        H, W = self.shape[2:]
+        return xp[:, :, self.ph:self.ph + H, self.pw:self.pw + W]
+
+    def views(self, xp):
+        """For each kernel offset t = i·kw + j, the (N, C, OH, OW) view of xp it reads."""
+        rows, cols = (self.OH - 1) * self.sh + 1, (self.OW - 1) * self.sw + 1
+        return [xp[:, :, i * self.dh:i * self.dh + rows:self.sh,
+                   j * self.dw:j * self.dw + cols:self.sw]
+                for i in range(self.kh) for j in range(self.kw)]
+
+
+class MaxPool2d(Function):
+    """out = max over each window, idx = its first argmax;  dx[view_t] += g · [idx == t]."""
+
+    def forward(self, x, geo, out_shape, indices=None):
+        views = geo.views(geo.padded(x.reshape(geo.shape), -np.inf))
+        out = views[0].copy()
+        idx = np.zeros(out.shape, np.uint8 if len(views) <= 256 else np.int32)
+        for t, view in enumerate(views[1:], 1):
+            np.copyto(idx, t, where=view > out)
+            np.maximum(out, view, out=out)
+        if indices is not None:
+            indices.append(self._flat_indices(geo, idx).reshape(out_shape))
+        self.geo, self.idx, self.in_shape = geo, idx, x.shape
+        return out.reshape(out_shape)
+
+    def backward(self, grad):
+        geo, idx = self.geo, self.idx
+        g = grad.reshape(idx.shape)
+        if geo.tiled:  # every pixel lies in exactly one window: write, do not accumulate
+            dx = np.empty(geo.shape, grad.dtype)
+            for t, view in enumerate(geo.views(dx)):
+                np.multiply(g, idx == t, out=view)
+        else:
+            dxp = np.zeros(geo.padded_shape, grad.dtype)
+            for t, view in enumerate(geo.views(dxp)):
+                np.add(view, g, out=view, where=idx == t)
+            dx = geo.crop(dxp)
+        return dx.reshape(self.in_shape)
+
+    @staticmethod
+    def _flat_indices(geo, idx):
+        """PyTorch's return_indices: the argmax as a flat index into each input plane."""
+        i, j = np.divmod(idx.astype(np.int64), geo.kw)
+        rows = np.arange(geo.OH).reshape(-1, 1) * geo.sh - geo.ph + i * geo.dh
+        cols = np.arange(geo.OW) * geo.sw - geo.pw + j * geo.dw
+        return rows * geo.shape[3] + cols
+
+
+class AvgPool2d(Function):
+    """out = Σ over each window / count;  dx[view_t] += g / count.
+
+    The window sum is separable: first over the kh kernel rows (kh strided adds giving
+    (N, C, OH, W_padded)), then over the kw kernel columns; the backward runs the same two
+    steps in reverse. A window covering the whole input (global pooling) is one mean."""
+
+    def forward(self, x, geo, out_shape, count):
+        x4 = x.reshape(geo.shape)
+        self.geo, self.count, self.in_shape = geo, count, x.shape
+        if geo.tiled and geo.OH == geo.OW == 1:
+            return x4.reshape(geo.shape[0], geo.shape[1], -1).mean(axis=2).reshape(out_shape)
+        rows = self._row_views(geo, geo.padded(x4, 0))
+        summed = rows[0].copy()
+        for view in rows[1:]:
+            summed += view
+        cols = self._col_views(geo, summed)
+        out = cols[0].copy()
+        for view in cols[1:]:
+            out += view
+        out /= count
+        return out.reshape(out_shape)
+
+    def backward(self, grad):
+        geo = self.geo
+        N, C = geo.shape[:2]
+        g = grad.reshape(N, C, geo.OH, geo.OW) / self.count
+        if geo.tiled and geo.OH == geo.OW == 1:
+            return np.broadcast_to(g, geo.shape).reshape(self.in_shape)
+        rows_shape = (N, C, geo.OH, geo.padded_shape[3])
+        if geo.tiled:  # windows tile the input: every pixel is written exactly once
+            d_rows, dx = np.empty(rows_shape, g.dtype), np.empty(geo.shape, g.dtype)
+            for view in self._col_views(geo, d_rows):
+                view[...] = g
+            for view in self._row_views(geo, dx):
+                view[...] = d_rows
+            return dx.reshape(self.in_shape)
+        d_rows, dxp = np.zeros(rows_shape, g.dtype), np.zeros(geo.padded_shape, g.dtype)
+        for view in self._col_views(geo, d_rows):
+            view += g
+        for view in self._row_views(geo, dxp):
+            view += d_rows
+        return geo.crop(dxp).reshape(self.in_shape)
+
+    @staticmethod
+    def _row_views(geo, xp):
+        rows = (geo.OH - 1) * geo.sh + 1
+        return [xp[:, :, i:i + rows:geo.sh] for i in range(geo.kh)]
+
+    @staticmethod
+    def _col_views(geo, xp):
+        cols = (geo.OW - 1) * geo.sw + 1
+        return [xp[:, :, :, j:j + cols:geo.sw] for j in range(geo.kw)]
+
+
+class AdaptiveAvgPool2d(Function):
+    """out = A_h · x · A_wᵀ (bin-averaging matrices);  dx = A_hᵀ · g · A_w."""
+
+    def forward(self, x, ah, aw):
+        self.ah, self.aw = ah, aw
+        return np.matmul(np.matmul(ah, x), aw.T)
+
+    def backward(self, grad):
+        return np.matmul(np.matmul(self.ah.T, grad), self.aw)
+
+
+def _batch_shape(op, input, n):
+    """input (N, C, *spatial) or (C, *spatial) as the (N, C, H, W) shape it is pooled in."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    dims = "L" if n == 1 else "H, W"
+    if input.ndim not in (n + 1, n + 2):
+        raise ValueError(f"{op}: expected input (N, C, {dims}) or (C, {dims}), "
+                         f"got {tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got {input.dtype}")
+    shape = tuple(input.shape)
+    if input.ndim == n + 1:
+        shape = (1,) + shape
+    return shape if n == 2 else shape[:2] + (1,) + shape[2:]
+
+
+def _options(op, n, kernel_size, stride, padding, dilation=1):
+    """kernel, stride, padding and dilation as (h, w) pairs; 1-d pools have height 1."""
+    def pair(value, name, pad):
+        if n == 2:
+            return _tuple(value, name, op)
+        (v,) = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+        return (pad, int(v))
+    if stride is None or (isinstance(stride, (tuple, list)) and not stride):
+        stride = kernel_size
+    return (pair(kernel_size, "kernel_size", 1), pair(stride, "stride", 1),
+            pair(padding, "padding", 0), pair(dilation, "dilation", 1))
+
+
+def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    shape = _batch_shape(op, input, n)
+    geo = _Geometry(op, shape, *_options(op, n, kernel_size, stride, padding, dilation),
+                    ceil_mode)
+    out_shape = tuple(input.shape[:-n]) + ((geo.OH, geo.OW) if n == 2 else (geo.OW,))
+    if not return_indices:
+        return MaxPool2d.apply(input, geo=geo, out_shape=out_shape)
+    indices = []
+    out = MaxPool2d.apply(input, geo=geo, out_shape=out_shape, indices=indices)
+    return out, Tensor._make(indices[0], None)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over kh×kw windows of input (N, C, H, W) or (C, H, W), padded with −∞.
+
+    stride defaults to kernel_size; padding ≤ half the dilated kernel. With return_indices,
+    also the argmax of each window as a flat index into its input plane (int64)."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over windows of length kernel_size of input (N, C, L) or (C, L); see max_pool2d."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def _counts(size, k, s, p, out, include_pad):
+    """Per output position, how many window pixels PyTorch divides by along one dim."""
+    starts = np.arange(out) * s - p
+    ends = np.minimum(starts + k, size + p)
+    return ends - starts if include_pad else np.minimum(ends, size) - np.maximum(starts, 0)
+
+
+def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    shape = _batch_shape(op, input, n)
+    geo = _Geometry(op, shape, *_options(op, n, kernel_size, stride, padding), ceil_mode)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise ValueError(f"{op}: divisor_override must be non-zero")
+        count = divisor_override
+    else:
+        rows = _counts(shape[2], geo.kh, geo.sh, geo.ph, geo.OH, count_include_pad)
+        cols = _counts(shape[3], geo.kw, geo.sw, geo.pw, geo.OW, count_include_pad)
+        count = np.outer(rows, cols)
+        count = int(count.flat[0]) if np.all(count == count.flat[0]) else (
+            count.astype(input.dtype))
+    out_shape = tuple(input.shape[:-n]) + ((geo.OH, geo.OW) if n == 2 else (geo.OW,))
+    return AvgPool2d.apply(input, geo=geo, out_shape=out_shape, count=count)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over kh×kw windows of input (N, C, H, W) or (C, H, W), zero-padded.
+
+    stride defaults to kernel_size; padding ≤ half the kernel. The divisor is kh·kw, or the
+    count of window pixels inside the input when count_include_pad=False, or
+    divisor_override."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over windows of length kernel_size of input (N, C, L) or (C, L); see avg_pool2d."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def _bins(size, out, dtype):
+    """The (out, size) matrix averaging PyTorch's adaptive bins ⌊i·size/out⌋ … ⌈(i+1)·size/out⌉."""
+    i = np.arange(out)
+    starts, ends = (i * size) // out, -((-(i + 1) * size) // out)
+    pixels = np.arange(size)
+    inside = (pixels >= starts[:, None]) & (pixels < ends[:, None])
+    return (inside / (ends - starts)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling of input (N, C, H, W) or (C, H, W) to output_size (an int, or (oh, ow)
+    where None keeps that input size), PyTorch's bins; output_size=1 is global pooling."""
+    shape = _batch_shape("adaptive_avg_pool2d", input, 2)
+    sizes = (output_size, output_size) if isinstance(output_size, (int, np.integer)) else (
+        tuple(output_size))
+    if len(sizes) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got "
+                         f"{output_size!r}")
+    H, W = shape[2:]
+    oh, ow = (H if sizes[0] is None else int(sizes[0])), (W if sizes[1] is None else
+                                                          int(sizes[1]))
+    if oh < 1 or ow < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {sizes}")
+    if H % oh == 0 and W % ow == 0:
+        return avg_pool2d(input, (H // oh, W // ow))
+    return AdaptiveAvgPool2d.apply(input, _bins(H, oh, input.dtype), _bins(W, ow, input.dtype))

@@ -1,0 +1,121 @@
+"""CIFAR-10 from local files, in either of its two official layouts:
+
+- ``cifar-10-batches-py``: data_batch_1..5 and test_batch, pickled dicts {data: uint8
+  (N, 3072), labels: [int]} plus batches.meta {label_names}. Pickles can run code when
+  loaded, so they are read with a restricted unpickler that only rebuilds dicts, lists,
+  tuples, strings, bytes, numbers and NumPy arrays; anything else is refused before it runs.
+- ``cifar-10-batches-bin``: data_batch_1..5.bin and test_batch.bin, records of 1 label byte
+  and 3,072 pixel bytes (R, G, B planes of 32×32), plus batches.meta.txt (one name a line).
+
+gradkit never downloads: get cifar-10-python.tar.gz or cifar-10-binary.tar.gz from
+https://www.cs.toronto.edu/~kriz/cifar.html and extract it under the data root.
+"""
+
+import io
+import pickle
+import numpy as np
+
+from gradkit.data.dataset import ArrayDataset
+from gradkit.data.datasets._common import check_split, data_root
+
+CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+           "truck"]
+TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
+TEST_BATCHES = ["test_batch"]
+RECORD = 1 + 3 * 32 * 32
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that may only call the few constructors NumPy arrays need.
+
+    Plain containers, strings, bytes and numbers are built by pickle opcodes without any
+    lookup; every other object needs ``find_class``, which refuses all but the allow-list
+    below. A pickle that asks for ``os.system``, ``subprocess.Popen``, ``builtins.eval`` and
+    the like fails with UnpicklingError before anything is called."""
+
+    ALLOWED = {
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+        ("_codecs", "encode"),  # how protocol-2 pickles written by Python 3 store bytes
+        ("builtins", "complex"), ("__builtin__", "complex"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refusing to load {module}.{name}: this file may only contain dicts, lists, "
+            "tuples, strings, bytes, numbers and NumPy arrays (a pickle naming other objects "
+            "can run arbitrary code)")
+
+
+def safe_load(path):
+    """Unpickle ``path`` with the RestrictedUnpickler (Python 2 strings read as latin-1);
+    dict keys that come back as bytes are decoded to str."""
+    with open(path, "rb") as f:
+        obj = RestrictedUnpickler(io.BytesIO(f.read()), encoding="latin1").load()
+    if isinstance(obj, dict):
+        obj = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
+    return obj
+
+
+def find_cifar10(root=None):
+    """The cifar-10-batches-py or -bin folder: ``root`` itself, or inside it."""
+    root = data_root(root)
+    for folder in (root, root / "cifar-10-batches-py", root / "cifar-10-batches-bin"):
+        if (folder / "test_batch").is_file() or (folder / "test_batch.bin").is_file():
+            return folder
+    raise FileNotFoundError(
+        f"cifar10(): no CIFAR-10 files under {root.resolve()}. gradkit does not download: "
+        "get cifar-10-python.tar.gz (or cifar-10-binary.tar.gz) from "
+        "https://www.cs.toronto.edu/~kriz/cifar.html, extract it there so that "
+        f"{root / 'cifar-10-batches-py'} (or cifar-10-batches-bin) exists, or pass "
+        "root=... / set GRADKIT_DATA")
+
+
+def _read_py(folder, names):
+    images, labels = [], []
+    for name in names:
+        batch = safe_load(folder / name)
+        data = np.asarray(batch["data"], dtype=np.uint8)
+        images.append(data.reshape(-1, 3, 32, 32))
+        labels.append(np.asarray(batch["labels"], dtype=np.int64))
+    meta = folder / "batches.meta"
+    classes = list(safe_load(meta)["label_names"]) if meta.is_file() else CLASSES
+    return np.concatenate(images), np.concatenate(labels), classes
+
+
+def _read_bin(folder, names):
+    records = []
+    for name in names:
+        raw = np.fromfile(folder / f"{name}.bin", dtype=np.uint8)
+        if raw.size % RECORD:
+            raise ValueError(f"cifar10(): {folder / name}.bin is {raw.size} bytes, not a "
+                             f"multiple of the {RECORD}-byte record")
+        records.append(raw.reshape(-1, RECORD))
+    table = np.concatenate(records)
+    meta = folder / "batches.meta.txt"
+    classes = ([line.strip() for line in meta.read_text().splitlines() if line.strip()]
+               if meta.is_file() else CLASSES)
+    return table[:, 1:].reshape(-1, 3, 32, 32), table[:, 0].astype(np.int64), classes
+
+
+def cifar10(root=None, split="train"):
+    """CIFAR-10 from local files: 50,000 train / 10,000 test RGB images 32×32 in 10 classes.
+    x (N, 3, 32, 32) float32 in [0, 1], y in 0..9. ``root``: the folder holding
+    cifar-10-batches-py or cifar-10-batches-bin (or that folder itself); default
+    $GRADKIT_DATA or ./data. Both layouts are read (see the module docstring)."""
+    check_split(split, "cifar10")
+    folder = find_cifar10(root)
+    names = TRAIN_BATCHES if split == "train" else TEST_BATCHES
+    binary = (folder / "test_batch.bin").is_file()
+    suffix = ".bin" if binary else ""
+    missing = [n + suffix for n in names if not (folder / (n + suffix)).is_file()]
+    if missing:
+        raise FileNotFoundError(f"cifar10(): {folder} lacks {', '.join(missing)}")
+    images, labels, classes = (_read_bin if binary else _read_py)(folder, names)
+    x = images.astype(np.float32)
+    x /= 255.0
+    return ArrayDataset(x, labels, classes, name=f"cifar10[{split}]")

@@ -18,7 +18,7 @@ demo: $(VENV)/.installed-all
 	$(PY) examples/demo.py
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -n 2 tests
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 tests
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/overhead.py

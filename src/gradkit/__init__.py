@@ -22,7 +22,7 @@ from gradkit.ops import (abs, add, argmax, argmin, cat, chunk, clamp, concat, di
                          split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze,
                          var, where)
 
-from gradkit import nn, optim
+from gradkit import models, nn, optim, train
 from gradkit.serialization import load, save
 
 __version__ = "0.1.0"

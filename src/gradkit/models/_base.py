@@ -24,6 +24,15 @@ class Model(nn.Module):
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
 
+def output_layer(in_features, num_classes):
+    """The output layer: a Linear with small weights N(0, 0.01²) and zero bias, so the first
+    logits are near 0 and the initial softmax loss is ≈ ln C (the notes' first sanity check;
+    He init here would give a loss of 5–6 for 10 classes)."""
+    layer = nn.Linear(in_features, num_classes)
+    nn.init.normal_(layer.weight, 0.0, 0.01)
+    return layer
+
+
 def make_activation(name, where):
     """A new activation layer for ``name`` ('relu', 'tanh', ...)."""
     if name not in ACTIVATIONS:

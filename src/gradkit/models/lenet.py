@@ -1,7 +1,7 @@
 """LeNet-5 (LeCun et al. 1998) for 28×28 (MNIST) and 32×32 images."""
 
 from gradkit import nn
-from gradkit.models._base import Model, check_count, make_activation
+from gradkit.models._base import Model, output_layer, check_count, make_activation
 from gradkit.ops.shape import pad
 
 _POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
@@ -37,7 +37,7 @@ class LeNet5(Model):
             nn.Conv2d(6, 16, 5), act(), _POOLS[pool](2))
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Linear(16 * 5 * 5, 120), act(), nn.Linear(120, 84), act(),
-            nn.Linear(84, num_classes))
+            output_layer(84, num_classes))
 
     def forward(self, x):
         size = tuple(x.shape[-2:])

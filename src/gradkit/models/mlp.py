@@ -8,7 +8,7 @@ Both flatten their input, so (N, 784) vectors and (N, 1, 28, 28) images work ali
 import numbers
 
 from gradkit import nn
-from gradkit.models._base import Model, check_count, check_probability, make_activation
+from gradkit.models._base import Model, output_layer, check_count, check_probability, make_activation
 
 
 class MLP(Model):
@@ -70,7 +70,7 @@ def mlp(in_features, hidden=(100,), num_classes=10, activation="relu", dropout=0
         if dropout:
             layers.append(nn.Dropout(dropout))
         width_in = width
-    layers.append(nn.Linear(width_in, num_classes))
+    layers.append(output_layer(width_in, num_classes))
     return MLP(in_features, layers, "mlp")
 
 
@@ -97,6 +97,6 @@ def maxout_mlp(in_features, hidden=(100,), num_classes=10, pieces=2, dropout=0.0
         if dropout:
             layers.append(nn.Dropout(dropout))
         width_in = width
-    layers.append(nn.Linear(width_in, num_classes))
+    layers.append(output_layer(width_in, num_classes))
     return MLP(in_features, layers, "maxout_mlp")
 

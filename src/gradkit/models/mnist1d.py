@@ -1,7 +1,7 @@
 """The small 1-D CNN of the MNIST-1D paper (Greydanus 2020) for its 40-sample signals."""
 
 from gradkit import nn
-from gradkit.models._base import Model, check_count
+from gradkit.models._base import Model, output_layer, check_count
 from gradkit.nn import functional as F
 
 
@@ -29,7 +29,7 @@ class MNIST1DCNN(Model):
         out = (length - 3) // 2 + 1
         for _ in range(2):
             out = (out - 1) // 2 + 1
-        self.fc = nn.Linear(channels * out, num_classes)
+        self.fc = output_layer(channels * out, num_classes)
 
     def forward(self, x):
         c, n = self.in_channels, self.length

@@ -16,7 +16,7 @@ probability: y = relu(shortcut(x) + p_l·F(x)), which is deterministic.
 """
 
 from gradkit import nn, random
-from gradkit.models._base import Model, check_count, check_probability
+from gradkit.models._base import Model, output_layer, check_count, check_probability
 from gradkit.nn import functional as F
 from gradkit.ops.shape import pad
 
@@ -102,7 +102,7 @@ class ResNet(Model):
             setattr(self, f"layer{stage + 1}", layer)
         self.num_stages = len(blocks)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(planes_in, num_classes)
+        self.fc = output_layer(planes_in, num_classes)
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:

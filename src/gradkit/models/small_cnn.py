@@ -2,7 +2,7 @@
 after every convolution (the convolutions then have no bias) and dropout in the classifier."""
 
 from gradkit import nn
-from gradkit.models._base import Model, check_count, check_probability
+from gradkit.models._base import Model, output_layer, check_count, check_probability
 
 
 class SmallCNN(Model):
@@ -54,7 +54,7 @@ def alexnet_small(in_channels=3, num_classes=10, dropout=0.5):
         pool())
     classifier = nn.Sequential(
         nn.Flatten(), nn.Dropout(dropout), nn.Linear(128 * 4 * 4, 512), nn.ReLU(),
-        nn.Dropout(dropout), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, num_classes))
+        nn.Dropout(dropout), nn.Linear(512, 256), nn.ReLU(), output_layer(256, num_classes))
     return SmallCNN("alexnet_small", in_channels, num_classes, features, classifier)
 
 
@@ -81,5 +81,5 @@ def vgg_small(in_channels=3, num_classes=10, widths=(32, 64, 128), dropout=0.5):
     side = 32 >> len(widths)
     classifier = nn.Sequential(
         nn.Flatten(), nn.Dropout(dropout), nn.Linear(c_in * side * side, 256), nn.ReLU(),
-        nn.Dropout(dropout), nn.Linear(256, num_classes))
+        nn.Dropout(dropout), output_layer(256, num_classes))
     return SmallCNN("vgg_small", in_channels, num_classes, nn.Sequential(*layers), classifier)

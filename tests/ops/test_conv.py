@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gradkit as gk
 from gradkit.autograd import gradcheck
@@ -207,3 +209,30 @@ def test_gradient_is_zero_on_pixels_no_window_reads():
 def test_bad_input_raises_a_clear_error(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_random_configurations_match_torch(data):
+    """Any mix of stride, padding ('same' included), dilation, groups and kernel shape."""
+    draw = data.draw
+    groups = draw(st.integers(1, 3))
+    cin, cout = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    if stride == (1, 1) and draw(st.booleans()):
+        padding = "same"
+    else:
+        padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    pad = (0, 0) if padding == "same" else padding
+    size = [draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 9))
+            for k, d, p in zip(kernel, dilation, pad)]
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    bias = draw(st.booleans())
+    shapes = [(draw(st.integers(1, 2)), cin, *size), (cout, cin // groups, *kernel)]
+    if bias:
+        check(shapes + [(cout,)], _torch(TF.conv2d, options), _torch(conv2d, options))
+    else:
+        check(shapes, lambda x, w: TF.conv2d(x, w, None, **options),
+              lambda x, w: conv2d(x, w, None, **options))

@@ -10,10 +10,13 @@ output's shape, and
     avg:  out = Σ_t view_t / count;   dx[view_t] += g / count
 
 where count is kh·kw, or the number of window pixels inside the (padded, with
-count_include_pad) input, or divisor_override. Windows that tile the input exactly (stride =
-kernel, no padding, no dilation, sizes divisible) need no padded copy and write each pixel's
-gradient once instead of accumulating. This beats reshaping to (…, OH, kh, OW, kw) and
-reducing: NumPy reduces over the two interleaved axes several times slower (measured).
+count_include_pad) input, or divisor_override. The average's sum is separable, so it loops
+over the kh row offsets and then the kw column offsets (kh + kw passes, not kh·kw).
+Windows that tile the input exactly (stride = kernel, no padding, no dilation, sizes
+divisible) need no padded copy and write each pixel's gradient once instead of accumulating.
+This beats reshaping to (…, OH, kh, OW, kw) and reducing: NumPy reduces over the two
+interleaved axes 5–10× slower (measured). A NaN in a window makes its max NaN, as in
+PyTorch, but its gradient then goes to a non-NaN pixel of the window.
 
 adaptive_avg_pool2d averages PyTorch's bins rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉ − 1 (and the same for
 columns): when oh divides H and ow divides W it is avg_pool2d with kernel = stride = (H/oh,
@@ -99,11 +102,17 @@ class MaxPool2d(Function):
     """out = max over each window, idx = its first argmax;  dx[view_t] += g · [idx == t]."""
 
     def forward(self, x, geo, out_shape, indices=None):
+        """indices: a list that receives the flat argmax indices, for return_indices."""
         views = geo.views(geo.padded(x.reshape(geo.shape), -np.inf))
         out = views[0].copy()
         idx = np.zeros(out.shape, np.uint8 if len(views) <= 256 else np.int32)
+        rises = np.empty_like(idx)
         for t, view in enumerate(views[1:], 1):
-            np.copyto(idx, t, where=view > out)
+            # idx = the last t where view_t beat the running max, i.e. max_t t·[view_t > out]
+            # (two plain ufunc passes: 3-4× faster than copyto(idx, t, where=view > out))
+            np.greater(view, out, out=rises, casting="unsafe")
+            rises *= t
+            np.maximum(idx, rises, out=idx)
             np.maximum(out, view, out=out)
         if indices is not None:
             indices.append(self._flat_indices(geo, idx).reshape(out_shape))
@@ -138,13 +147,14 @@ class AvgPool2d(Function):
 
     The window sum is separable: first over the kh kernel rows (kh strided adds giving
     (N, C, OH, W_padded)), then over the kw kernel columns; the backward runs the same two
-    steps in reverse. A window covering the whole input (global pooling) is one mean."""
+    steps in reverse. A window covering the whole input (global pooling) is one sum."""
 
     def forward(self, x, geo, out_shape, count):
         x4 = x.reshape(geo.shape)
         self.geo, self.count, self.in_shape = geo, count, x.shape
         if geo.tiled and geo.OH == geo.OW == 1:
-            return x4.reshape(geo.shape[0], geo.shape[1], -1).mean(axis=2).reshape(out_shape)
+            total = x4.reshape(geo.shape[0], geo.shape[1], -1).sum(axis=2)
+            return (total / count).reshape(out_shape)
         rows = self._row_views(geo, geo.padded(x4, 0))
         summed = rows[0].copy()
         for view in rows[1:]:
@@ -220,8 +230,11 @@ def _options(op, n, kernel_size, stride, padding, dilation=1):
     def pair(value, name, pad):
         if n == 2:
             return _tuple(value, name, op)
-        (v,) = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
-        return (pad, int(v))
+        values = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+        if len(values) != 1 or not isinstance(values[0], (int, np.integer)):
+            raise ValueError(f"{op}: {name} must be an int or a tuple of one int, got "
+                             f"{value!r}")
+        return (pad, int(values[0]))
     if stride is None or (isinstance(stride, (tuple, list)) and not stride):
         stride = kernel_size
     return (pair(kernel_size, "kernel_size", 1), pair(stride, "stride", 1),
@@ -244,7 +257,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                return_indices=False):
     """Max over kh×kw windows of input (N, C, H, W) or (C, H, W), padded with −∞.
 
-    stride defaults to kernel_size; padding ≤ half the dilated kernel. With return_indices,
+    stride defaults to kernel_size; padding ≤ half the kernel. With return_indices,
     also the argmax of each window as a flat index into its input plane (int64)."""
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)

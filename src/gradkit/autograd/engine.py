@@ -24,7 +24,7 @@ def _tensor_cls():
     return Tensor
 
 
-def _collect(root_fn, Tensor):
+def _collect(root_fn):
     """Consumer counts for every node and edge counts for every leaf reachable from root_fn."""
     node_deps = {root_fn: 0}
     leaf_deps = {}
@@ -37,8 +37,8 @@ def _collect(root_fn, Tensor):
                 "first backward. Pass retain_graph=True to the first backward() call if you "
                 "need to backpropagate through the same graph twice."
             )
-        for t in fn.inputs:
-            if not (isinstance(t, Tensor) and t._requires_grad):
+        for t, needed in zip(fn.inputs, fn.needs_input_grad):
+            if not needed:
                 continue
             parent = t.grad_fn
             if parent is None:
@@ -89,7 +89,7 @@ def backward(root, gradient, retain_graph=False):
     if root_fn is None:  # a leaf: its gradient is the seed itself
         _accumulate_leaf(root, gradient, owned, Tensor)
         return
-    node_deps, leaf_deps = _collect(root_fn, Tensor)
+    node_deps, leaf_deps = _collect(root_fn)
     grads = {root_fn: gradient}
     leaf_grads = {}
     ready = [root_fn]
@@ -101,8 +101,8 @@ def backward(root, gradient, retain_graph=False):
         in_grads = fn.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
-        for t, gi in zip(fn.inputs, in_grads):
-            if gi is None or not (isinstance(t, Tensor) and t._requires_grad):
+        for t, needed, gi in zip(fn.inputs, fn.needs_input_grad, in_grads):
+            if gi is None or not needed:
                 continue
             if type(gi) is not np.ndarray:
                 gi = np.asarray(gi)

@@ -22,7 +22,7 @@ from gradkit.tensor import Tensor
 
 class Function:
     inputs = None  # the inputs of a recorded call; None once backward has released the node
-    needs_input_grad = ()
+    needs_input_grad = ()  # one bool per input, set when the call is recorded
     _output = None  # weakref to the output tensor, set only when it has hooks or retains grad
 
     def forward(self, *args, **options):
@@ -39,18 +39,30 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' arrays; record the node when a gradient will be needed."""
         fn = object.__new__(cls)
-        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
-        record = False
-        if grad_mode._enabled:
-            needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
-            if True in needs:
-                record = True
-                fn.needs_input_grad = needs
-                fn.inputs = inputs
+        arrays = []
+        needs = []
+        for t in inputs:  # one pass: the arrays for forward, and who wants a gradient
+            if isinstance(t, Tensor):
+                arrays.append(t._data)
+                needs.append(t._requires_grad)
+            else:
+                arrays.append(t)
+                needs.append(False)
+        record = grad_mode._enabled and True in needs
+        if record:
+            fn.needs_input_grad = needs
+            fn.inputs = inputs
         out = fn.forward(*arrays, **options)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        return Tensor._make(out, fn if record else None)
+        t = object.__new__(Tensor)  # Tensor._make, inlined: this runs once per op
+        t._data = out
+        t.grad = None
+        t.grad_fn = fn if record else None
+        t._hooks = None
+        t._retains_grad = False
+        t._requires_grad = record
+        return t
 
     def __repr__(self):
         return f"<{self.name}Backward>"

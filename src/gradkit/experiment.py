@@ -305,8 +305,11 @@ def train(config, resume=None, report=True, log=print):
     exp.results, exp.report = results, None
     if report:
         from gradkit.report import write_report
-        exp.report = write_report(exp.run_dir)
-        log(f"report: {exp.report}")
+        try:
+            exp.report = write_report(exp.run_dir)
+            log(f"report: {exp.report}")
+        except ImportError as error:  # the run itself is saved; only the figures are missing
+            log(f"report skipped ({error}); the run is in {exp.run_dir}")
     return exp
 
 

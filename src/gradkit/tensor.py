@@ -9,6 +9,7 @@ code path.
 
 import numpy as np
 
+from gradkit import random
 from gradkit.autograd import engine, grad_mode
 
 _FLOAT_KINDS = "f"
@@ -335,13 +336,9 @@ class Tensor:
         return self
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        from gradkit import random
-
         return self.copy_(random.normal(self.shape, mean, std, self.dtype, generator))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        from gradkit import random
-
         return self.copy_(random.uniform(self.shape, a, b, self.dtype, generator))
 
     # ----- arithmetic -----

@@ -68,36 +68,37 @@ def as_operand(x, op):
     raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}")
 
 
+def _promote(a, b, op):
+    """Two tensors of different dtypes: refuse float32 with float64, else cast to the float."""
+    da, db = a._data.dtype, b._data.dtype
+    if da.kind == "f" and db.kind == "f":
+        raise TypeError(
+            f"{op}: dtype mismatch, {da} and {db}; gradkit never mixes float precisions "
+            "silently: convert one side with .float() or .double()"
+        )
+    if da.kind == "f":
+        return a, Tensor._make(b._data.astype(da), None)
+    if db.kind == "f":
+        return Tensor._make(a._data.astype(db), None), b
+    return a, b
+
+
 def binary_operands(a, b, op):
     """Coerce the two operands of a binary op to a common dtype, or explain why not.
 
     Two float tensors must share a dtype (float32 with float64 is refused so a float32 graph
     never computes in float64); an integer or bool tensor meeting a float is promoted to it;
     a Python float meeting an integer tensor promotes that tensor to float32."""
-    if isinstance(a, Tensor):
-        kind = a._data.dtype.kind
+    if isinstance(a, Tensor):  # the common cases first: this runs once per binary op
         if isinstance(b, Tensor):
-            if a._data.dtype == b._data.dtype:
-                return a, b
-        elif type(b) is float:  # the common scalar cases, decided without further checks
-            return (a, b) if kind == "f" else (_float_default(a), b)
-        elif type(b) is int:
+            return (a, b) if a._data.dtype == b._data.dtype else _promote(a, b, op)
+        if type(b) is float:
+            return (a, b) if a._data.dtype.kind == "f" else (_float_default(a), b)
+        if type(b) is int:
             return a, b
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        da, db = a._data.dtype, b._data.dtype
-        if da.kind == "f" and db.kind == "f":
-            raise TypeError(
-                f"{op}: dtype mismatch, {da} and {db}; gradkit never mixes float precisions "
-                "silently: convert one side with .float() or .double()"
-            )
-        if da.kind == "f":
-            return a, Tensor._make(b._data.astype(da), None)
-        if db.kind == "f":
-            return Tensor._make(a._data.astype(db), None), b
-        return a, b
     a, b = as_operand(a, op), as_operand(b, op)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        return binary_operands(a, b, op)
+        return (a, b) if a._data.dtype == b._data.dtype else _promote(a, b, op)
     if isinstance(a, float) and isinstance(b, Tensor):
         b = _float_default(b)
     elif isinstance(b, float) and isinstance(a, Tensor):

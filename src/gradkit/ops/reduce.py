@@ -46,35 +46,42 @@ class Mean(Function):
         return _expand_back(g / self.count, self.axes, self.keepdim, self.shape)
 
 
-class Var(Function):
+class _Spread(Function):
+    """What Var and Std share: x − x̄ over the axes and the degrees of freedom n − correction."""
+
+    def _centre(self, x, axes, keepdim, correction):
+        """Σ (x − x̄)² / (n − correction), with the reduced dims kept."""
+        self.axes, self.keepdim = axes, keepdim
+        self.centred = x - x.mean(axis=axes, keepdims=True)
+        self.dof = int(np.prod([x.shape[a] for a in axes])) - correction
+        return (self.centred * self.centred).sum(axis=axes, keepdims=True) / self.dof
+
+    def _reduced(self, out):
+        return out if self.keepdim else np.squeeze(out, axis=self.axes)
+
+    def _expanded(self, g):
+        return np.expand_dims(g, self.axes) if not self.keepdim and self.axes else g
+
+
+class Var(_Spread):
     """out = Σ (x − x̄)² / (n − correction);  dx = g · 2(x − x̄) / (n − correction)."""
 
     def forward(self, x, axes, keepdim, correction):
-        self.axes, self.keepdim = axes, keepdim
-        self.centred = x - x.mean(axis=axes, keepdims=True)
-        self.dof = int(np.prod([x.shape[a] for a in axes])) - correction
-        return (self.centred * self.centred).sum(axis=axes, keepdims=keepdim) / self.dof
+        return self._reduced(self._centre(x, axes, keepdim, correction))
 
     def backward(self, g):
-        if not self.keepdim and self.axes:
-            g = np.expand_dims(g, self.axes)
-        return g * self.centred * (2.0 / self.dof)
+        return self._expanded(g) * self.centred * (2.0 / self.dof)
 
 
-class Std(Function):
+class Std(_Spread):
     """out = √var;  dx = g · (x − x̄) / ((n − correction) · out)."""
 
     def forward(self, x, axes, keepdim, correction):
-        self.axes, self.keepdim = axes, keepdim
-        self.centred = x - x.mean(axis=axes, keepdims=True)
-        self.dof = int(np.prod([x.shape[a] for a in axes])) - correction
-        self.out = np.sqrt((self.centred * self.centred).sum(axis=axes, keepdims=True) / self.dof)
-        return self.out if keepdim else np.squeeze(self.out, axis=axes)
+        self.out = np.sqrt(self._centre(x, axes, keepdim, correction))
+        return self._reduced(self.out)
 
     def backward(self, g):
-        if not self.keepdim and self.axes:
-            g = np.expand_dims(g, self.axes)
-        return g * self.centred / (self.dof * self.out)
+        return self._expanded(g) * self.centred / (self.dof * self.out)
 
 
 class MaxAll(Function):

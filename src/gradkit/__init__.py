@@ -7,6 +7,8 @@
 
 import numpy as _np
 
+from gradkit import threads
+from gradkit.threads import get_num_threads, set_num_threads
 from gradkit.tensor import Tensor
 from gradkit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradkit import autograd, ops, random
@@ -32,3 +34,5 @@ double = float64
 long = int64
 bool = bool_
 clip = clamp
+
+threads.apply_default()  # the BLAS thread policy (gradkit/threads.py), before any product runs

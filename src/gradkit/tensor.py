@@ -5,6 +5,12 @@ A tensor made by an op while grad mode is on, from inputs that require grad, rem
 reverse (see autograd/engine.py). The math of every op lives in gradkit/ops/; this file only
 holds the object and forwards methods to the ops, so ``x.relu()`` and ``gk.relu(x)`` are one
 code path.
+
+In-place methods (``add_``, ``mul_``, ``copy_``, ``x[i] = v``, ...) change the array itself and
+count the change in the tensor's version counter (``t._version``, shared with its views), so a
+node that saved the old array raises at backward instead of using the new values. Under grad
+mode, an in-place change of a non-leaf tensor (or one whose operand requires grad) is recorded
+in the graph as PyTorch does: ``c += c + 1`` works, and ``c.grad_fn`` becomes the in-place op.
 """
 
 import numpy as np
@@ -24,6 +30,10 @@ def as_array(data, dtype=None):
     if isinstance(data, np.ndarray):
         if data.dtype.kind == "f" and data.dtype != np.float64 and data.dtype != np.float32:
             return data.astype(np.float32)
+        if data.dtype.kind not in "fiub":
+            raise TypeError(f"gk.tensor: cannot make a tensor from an array of dtype "
+                            f"{data.dtype}; gradkit holds floating-point, integer and bool "
+                            "numbers")
         return data
     if isinstance(data, np.generic):
         return as_array(np.asarray(data))
@@ -41,7 +51,10 @@ class Tensor:
     """An n-dimensional array that can record the ops applied to it for backpropagation."""
 
     __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_hooks", "_retains_grad",
-                 "__weakref__")
+                 "_vc", "_rebased", "__weakref__")
+    # _vc: the version counter [in-place changes so far, has views, engine.CLOCK at the last
+    # change, the array], shared by views of one array; _rebased: set only once an in-place op re-records
+    # this tensor in the graph: (clock of that change, grad_fn before it), see engine.parent_at
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -51,6 +64,7 @@ class Tensor:
         self._hooks = None
         self._retains_grad = False
         self._requires_grad = False
+        self._vc = [0, False, 0, self._data]
         if requires_grad:
             self.requires_grad_(True)
 
@@ -64,6 +78,7 @@ class Tensor:
         t._hooks = None
         t._retains_grad = False
         t._requires_grad = grad_fn is not None
+        t._vc = [0, False, 0, array]
         return t
 
     # ----- autograd state -----
@@ -88,6 +103,11 @@ class Tensor:
             )
         self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's array has had (PyTorch's ``_version``)."""
+        return self._vc[0]
 
     @property
     def is_leaf(self):
@@ -147,8 +167,10 @@ class Tensor:
         engine.backward(self, seed, retain_graph=retain_graph)
 
     def detach(self):
-        """A new leaf sharing this tensor's array, cut from the graph."""
-        return Tensor._make(self._data, None)
+        """A new leaf sharing this tensor's array (and its version counter), cut from the graph."""
+        t = Tensor._make(self._data, None)
+        t._vc = self._vc
+        return t
 
     @property
     def data(self):
@@ -158,6 +180,7 @@ class Tensor:
     @data.setter
     def data(self, value):
         self._data = as_array(value)
+        self._vc = [self._vc[0], False, 0, self._data]  # a new array: nothing views it yet
 
     # ----- array facts -----
     def numpy(self):
@@ -272,51 +295,99 @@ class Tensor:
     def contiguous(self):
         return self
 
-    # ----- in-place updates (parameters under no_grad, initializers, optimizers) -----
-    def _check_inplace(self, what):
-        if grad_mode._enabled and (self._requires_grad or self.grad_fn is not None):
+    # ----- in-place updates -----
+    def _inplace(self, what, operand, plain, recorded, keep_old=False):
+        """Change the array in place and count it in the version counter.
+
+        ``plain(array, operand_array)`` edits the array directly: no graph is involved (grad
+        mode off, or nothing requires grad). ``recorded(old, operand)`` is the same change as an
+        out-of-place op on ``old`` (this tensor before the change); under grad mode it is
+        recorded and this tensor takes its result and its grad_fn. ``keep_old``: that op's
+        backward needs the old values (mul_, div_, clamp_), which the change overwrites, so
+        ``old`` gets a copy of them."""
+        wants = self._requires_grad or isinstance(operand, Tensor) and operand._requires_grad
+        if not (wants and grad_mode.is_grad_enabled()):
+            plain(self._data, operand._data if isinstance(operand, Tensor) else operand)
+            engine.note_change(self._vc)
+            return self
+        if self._requires_grad and self.grad_fn is None:
             raise RuntimeError(
-                f"{what}: in-place change of a tensor that requires grad while grad mode is on "
-                "would corrupt the graph; wrap it in `with gk.no_grad():`"
-            )
+                f"{what}: a leaf Variable that requires grad is being used in an in-place "
+                "operation. Parameters are changed in place under `with gk.no_grad():`.")
+        if self._vc[1]:
+            raise RuntimeError(
+                f"{what}: in-place change, inside the graph, of a view (or of a tensor that has "
+                "views); gradkit does not record those. Use the out-of-place op, or .clone() "
+                "the tensor first.")
+        data = self._data
+        old = Tensor._make(data.copy() if keep_old else data, self.grad_fn)
+        old._requires_grad = self._requires_grad
+        if not keep_old:
+            old._vc = self._vc  # the same array: a node that saved it sees the change
+        result = recorded(old, operand)
+        if result.shape != data.shape:
+            raise RuntimeError(f"{what}: output with shape {data.shape} doesn't match the "
+                               f"broadcast shape {result.shape}")
+        if not np.can_cast(result.dtype, data.dtype, "same_kind"):
+            raise RuntimeError(f"{what}: result type {result.dtype} can't be cast to the "
+                               f"desired output type {data.dtype}")
+        if self._requires_grad:
+            if not hasattr(self, "_rebased"):
+                self._rebased = []
+            self._rebased.append((engine.CLOCK[0] + 1, self.grad_fn))
+        np.copyto(data, result._data, casting="same_kind")
+        engine.note_change(self._vc)
+        self.grad_fn = result.grad_fn
+        self._requires_grad = result._requires_grad
+        return self
 
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__")
-        self._data[_ops.index_arrays(index)] = value._data if isinstance(value, Tensor) else value
+        index = _ops.index_arrays(index)
+
+        def plain(a, v):
+            a[index] = v
+
+        self._inplace("__setitem__", value, plain,
+                      lambda old, v: _ops.index_put(old, index, v))
 
     def zero_(self):
-        self._check_inplace("zero_")
-        self._data[...] = 0
-        return self
+        return self.fill_(0)
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        self._data[...] = value
-        return self
+        def plain(a, v):
+            a[...] = v
+
+        return self._inplace("fill_", value, plain,
+                             lambda old, v: _ops.index_put(old, Ellipsis, v))
 
     def copy_(self, src):
-        self._check_inplace("copy_")
-        self._data[...] = src._data if isinstance(src, Tensor) else src
-        return self
+        def plain(a, v):
+            a[...] = v
+
+        return self._inplace("copy_", src, plain,
+                             lambda old, v: _ops.index_put(old, Ellipsis, v))
 
     def add_(self, other, alpha=1):
-        self._check_inplace("add_")
-        other = other._data if isinstance(other, Tensor) else other
-        self._data += other if alpha == 1 else alpha * other
-        return self
+        def plain(a, b):
+            a += b if alpha == 1 else alpha * b
+
+        return self._inplace("add_", other, plain,
+                             lambda old, b: old + (b if alpha == 1 else alpha * b))
 
     def sub_(self, other, alpha=1):
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
-        self._check_inplace("mul_")
-        self._data *= other._data if isinstance(other, Tensor) else other
-        return self
+        def plain(a, b):
+            a *= b
+
+        return self._inplace("mul_", other, plain, lambda old, b: old * b, keep_old=True)
 
     def div_(self, other):
-        self._check_inplace("div_")
-        self._data /= other._data if isinstance(other, Tensor) else other
-        return self
+        def plain(a, b):
+            a /= b
+
+        return self._inplace("div_", other, plain, lambda old, b: old / b, keep_old=True)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -331,9 +402,11 @@ class Tensor:
         return self.div_(other)
 
     def clamp_(self, min=None, max=None):
-        self._check_inplace("clamp_")
-        np.clip(self._data, min, max, out=self._data)
-        return self
+        def plain(a, _):
+            np.clip(a, min, max, out=a)
+
+        return self._inplace("clamp_", None, plain,
+                             lambda old, _: _ops.clamp(old, min, max), keep_old=True)
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         return self.copy_(random.normal(self.shape, mean, std, self.dtype, generator))

@@ -117,3 +117,10 @@ def test_setitem_writes_in_place_when_allowed():
     x[0, 1:] = 5.0
     x[gk.tensor([1])] = gk.ones(3)
     assert x.tolist() == [[0, 5, 5], [1, 1, 1]]
+
+
+@pytest.mark.parametrize("bad", [np.array([object()]), np.array(["a"]), np.array([1 + 2j]),
+                                 [object()], "abc"])
+def test_tensor_refuses_non_numeric_data(bad):
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        gk.tensor(bad)

@@ -11,11 +11,29 @@ Gradients are plain ndarrays inside the engine; contributions are summed out of 
 backward may return the very array it received (``add`` does) without aliasing problems.
 A leaf's stored ``.grad`` always owns its memory, so in-place edits of one parameter's
 gradient (clipping, all-reduce) never touch another's.
+
+In-place changes are counted on a clock, ``CLOCK`` (see ``note_change``): each version
+counter ``[version, has_views, clock of its last change, the array]`` and each recorded node
+(``recorded_at``) carry a time. When the clock has moved since a node was recorded (rare: an
+optimizer step or an edit between forward and backward), ``check_unmodified`` looks at the node:
+an input or output changed since, whose array the node kept for backward, raises PyTorch's
+"modified by an inplace operation" error; and an input that an in-place op re-recorded since
+(``c += 1`` on a tensor in the graph) is followed to the node it had then (``parent_at``), so
+earlier consumers of ``c`` still reach the old ``c``.
 """
 
 import weakref
 
 import numpy as np
+
+CLOCK = [0]  # advanced by every in-place change of a tensor (note_change)
+
+
+def note_change(vc):
+    """Count an in-place change of the array behind version counter ``vc``."""
+    CLOCK[0] += 1
+    vc[0] += 1
+    vc[2] = CLOCK[0]
 
 
 def _tensor_cls():
@@ -37,10 +55,11 @@ def _collect(root_fn):
                 "first backward. Pass retain_graph=True to the first backward() call if you "
                 "need to backpropagate through the same graph twice."
             )
+        stale = fn.recorded_at != CLOCK[0]
         for t, needed in zip(fn.inputs, fn.needs_input_grad):
             if not needed:
                 continue
-            parent = t.grad_fn
+            parent = parent_at(t, fn.recorded_at) if stale else t.grad_fn
             if parent is None:
                 key = id(t)
                 leaf_deps[key] = leaf_deps.get(key, 0) + 1
@@ -50,6 +69,50 @@ def _collect(root_fn):
                 node_deps[parent] = 1
                 stack.append(parent)
     return node_deps, leaf_deps
+
+
+def parent_at(t, time):
+    """The grad_fn tensor t had at clock ``time``: in-place ops recorded since re-pointed it."""
+    for changed_at, grad_fn in getattr(t, "_rebased", ()):
+        if changed_at > time:
+            return grad_fn
+    return t.grad_fn
+
+
+_BOOKKEEPING = frozenset(("inputs", "needs_input_grad", "recorded_at", "output_version",
+                          "_output"))
+
+
+def _keeps(fn, array):
+    """Whether node fn holds, for its backward, an array sharing memory with ``array``."""
+    for key, value in fn.__dict__.items():
+        if key in _BOOKKEEPING:
+            continue
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(v, np.ndarray) and np.may_share_memory(v, array):
+                return True
+    return False
+
+
+def check_unmodified(fn):
+    """Raise when an array that node fn saved for backward was changed in place since."""
+    time = fn.recorded_at
+    for t in fn.inputs:
+        if hasattr(t, "_vc") and t._vc[2] > time and _keeps(fn, t._data):
+            _raise_modified(fn, t._data, t._vc[0], "")
+    vc = fn.output_version
+    if vc[2] > time and _keeps(fn, vc[3]):
+        _raise_modified(fn, vc[3], vc[0], f", which is output 0 of {fn.name}Backward,")
+
+
+def _raise_modified(fn, array, version, which):
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{array.dtype} tensor of shape {tuple(array.shape)}]{which} "
+        f"is at version {version}, changed after {fn.name}Backward saved it. Hint: an "
+        "in-place change (add_, mul_, x[i] = v, an optimizer step, ...) ran between the "
+        "forward that saved it and backward; clone() the tensor before changing it, or run "
+        "backward first.")
 
 
 def _raise_bad_grad(fn, t, g):
@@ -98,6 +161,9 @@ def backward(root, gradient, retain_graph=False):
         g = grads.pop(fn)
         if fn._output is not None:
             g = _output_hooks(fn, g, Tensor)
+        stale = fn.recorded_at != CLOCK[0]
+        if stale:
+            check_unmodified(fn)
         in_grads = fn.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
@@ -108,7 +174,7 @@ def backward(root, gradient, retain_graph=False):
                 gi = np.asarray(gi)
             if gi.shape != t._data.shape or gi.dtype != t._data.dtype:
                 _raise_bad_grad(fn, t, gi)
-            parent = t.grad_fn
+            parent = parent_at(t, fn.recorded_at) if stale else t.grad_fn
             if parent is not None:
                 prev = grads.get(parent)
                 grads[parent] = gi if prev is None else prev + gi

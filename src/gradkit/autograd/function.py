@@ -12,11 +12,19 @@ A subclass writes two methods on plain NumPy arrays:
 and is called as ``Mul.apply(x, y)`` with Tensors (or Python scalars for constant inputs).
 ``self.needs_input_grad`` says which inputs want a gradient, so backward may skip the others
 by returning None for them. Backward must not modify ``grad`` in place: it may be shared.
+
+Version counters: every tensor counts the in-place changes of its array (``t._version``; a
+view shares its base's counter). A recorded call notes the time on the change clock
+(``engine.CLOCK``, advanced by every in-place change); at backward, an input or output changed
+after that time, whose array the node kept (an attribute of ``self`` sharing its memory),
+raises PyTorch's "modified by an inplace operation" error instead of giving a silently wrong
+gradient (see engine.check_unmodified). One number per node keeps this off the hot path.
 """
 
 import numpy as np
 
-from gradkit.autograd import grad_mode
+from gradkit.autograd.engine import CLOCK
+from gradkit.autograd.grad_mode import _state as _grad_mode
 from gradkit.tensor import Tensor
 
 
@@ -24,6 +32,8 @@ class Function:
     inputs = None  # the inputs of a recorded call; None once backward has released the node
     needs_input_grad = ()  # one bool per input, set when the call is recorded
     _output = None  # weakref to the output tensor, set only when it has hooks or retains grad
+    recorded_at = 0  # engine.CLOCK when the call was recorded
+    output_version = None  # the output's version counter (its last item: the output array)
 
     def forward(self, *args, **options):
         raise NotImplementedError
@@ -48,10 +58,11 @@ class Function:
             else:
                 arrays.append(t)
                 needs.append(False)
-        record = grad_mode._enabled and True in needs
+        record = _grad_mode.enabled and True in needs
         if record:
             fn.needs_input_grad = needs
             fn.inputs = inputs
+            fn.recorded_at = CLOCK[0]
         out = fn.forward(*arrays, **options)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -62,7 +73,24 @@ class Function:
         t._hooks = None
         t._retains_grad = False
         t._requires_grad = record
+        vc = [0, False, 0, out] if out.base is None else _view_counter(out, inputs)
+        t._vc = vc
+        if record:
+            fn.output_version = vc
         return t
 
     def __repr__(self):
         return f"<{self.name}Backward>"
+
+
+def _view_counter(out, inputs):
+    """The version counter of an output that is a view: its base's, shared (an in-place change
+    through either is a change of both); a fresh one when it views none of the inputs."""
+    root = out.base
+    for t in inputs:
+        if isinstance(t, Tensor):
+            data = t._data
+            if data is root or data.base is root:
+                t._vc[1] = True  # the counter now has views (see Tensor._inplace)
+                return t._vc
+    return [0, False, 0, out]

@@ -1,38 +1,55 @@
-"""Grad mode: whether ops record the graph.
+"""Grad mode: whether ops record the graph, kept per thread as in PyTorch.
 
-A single process-wide switch (PyTorch keeps one per thread). gradkit's background threads,
-the data loader's prefetcher among them, work on plain NumPy arrays and never build graphs,
-so one flag is enough and keeps the check in every op to a global read.
+Each thread starts with grad mode on; ``no_grad()`` in one thread never changes another's (a
+thread running inference under ``no_grad`` while another trains is safe). ``Function.apply``
+reads ``_state.enabled``: one attribute of a ``threading.local``, about as cheap as a global.
 """
 
 import functools
+import threading
 
-_enabled = True
+
+class _GradState(threading.local):
+    enabled = True  # the class attribute is every new thread's starting value
+
+
+_state = _GradState()
 
 
 def is_grad_enabled():
-    """True when ops record the graph for backward."""
-    return _enabled
+    """True when ops record the graph for backward (in the calling thread)."""
+    return _state.enabled
 
 
 class set_grad_enabled:
-    """Turn graph recording on or off; usable as a call, a context manager or a decorator.
+    """Turn graph recording on or off in this thread; usable as a call, a context manager or a
+    decorator.
 
     >>> with gk.set_grad_enabled(False): y = x * 2     # y.requires_grad is False
     """
 
     def __init__(self, mode):
-        global _enabled
-        self.prev = _enabled
-        _enabled = bool(mode)
+        self.prev = _state.enabled
+        self.mode = bool(mode)
+        _state.enabled = self.mode
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        global _enabled
-        _enabled = self.prev
+        _state.enabled = self.prev
         return False
+
+    def __call__(self, fn):
+        _state.enabled = self.prev  # used as a decorator: the call above changed nothing yet
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
 
 
 class _GradModeContext:
@@ -41,14 +58,12 @@ class _GradModeContext:
     mode = True
 
     def __enter__(self):
-        global _enabled
-        self.prev = _enabled
-        _enabled = self.mode
+        self.prev = _state.enabled
+        _state.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        global _enabled
-        _enabled = self.prev
+        _state.enabled = self.prev
         return False
 
     def __call__(self, fn):

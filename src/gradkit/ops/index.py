@@ -8,6 +8,7 @@ slices and boolean masks touch each element at most once and use plain assignmen
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.ops._util import unbroadcast
 from gradkit.tensor import Tensor
 
 
@@ -49,6 +50,33 @@ def getitem(x, index):
         return GetItem.apply(x, index=index)
     except IndexError as e:
         raise IndexError(f"indexing a tensor of shape {x.shape} with {index!r}: {e}") from None
+
+
+class IndexPut(Function):
+    """out = x with out[index] = v (v broadcast to the shape of x[index]);
+    dx = g with g[index] set to 0;  dv = g[index] summed back to v's shape.
+
+    The recorded form of ``x[index] = v`` (and of fill_ / copy_) on a tensor in the graph."""
+
+    def forward(self, x, v, index):
+        self.index, self.v_shape, self.v_dtype = index, np.shape(v), np.asarray(v).dtype
+        out = x.copy()
+        out[index] = v
+        return out
+
+    def backward(self, g):
+        gx = gv = None
+        if self.needs_input_grad[0]:
+            gx = g.copy()
+            gx[self.index] = 0
+        if self.needs_input_grad[1]:
+            gv = unbroadcast(g[self.index], self.v_shape).astype(self.v_dtype, copy=False)
+        return gx, gv
+
+
+def index_put(x, index, value):
+    """A copy of x with ``x[index] = value``, differentiable in both x and value."""
+    return IndexPut.apply(x, value, index=index_arrays(index))
 
 
 def one_hot(labels, num_classes=-1):

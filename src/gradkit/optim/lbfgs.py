@@ -11,6 +11,7 @@ tensors, so float32 problems compute in float32.
 import numpy as np
 
 from gradkit.autograd import enable_grad, no_grad
+from gradkit.autograd.engine import note_change
 from gradkit.optim.optimizer import Optimizer, axpy
 from gradkit.tensor import Tensor
 
@@ -190,6 +191,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p._data.size
             axpy(step_size, update[offset:offset + n].reshape(p.shape), p._data)
+            note_change(p._vc)
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -199,6 +201,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
             p._data[...] = saved
+            note_change(p._vc)
         return loss, flat_grad
 
     def step(self, closure):

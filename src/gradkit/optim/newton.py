@@ -3,6 +3,7 @@
 import numpy as np
 
 from gradkit.autograd import enable_grad, no_grad
+from gradkit.autograd.engine import note_change
 from gradkit.optim.optimizer import Optimizer, advance, step_tensor
 
 
@@ -122,5 +123,6 @@ class Newton(Optimizer):
                 n = p._data.size
                 p._data -= (group["lr"] * direction[offset:offset + n]).reshape(p.shape).astype(
                     p.dtype, copy=False)
+                note_change(p._vc)
                 offset += n
         return loss

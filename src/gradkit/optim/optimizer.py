@@ -29,6 +29,7 @@ import numpy as np
 from scipy.linalg import blas
 
 from gradkit.autograd import enable_grad, no_grad
+from gradkit.autograd.engine import note_change
 from gradkit.tensor import Tensor
 
 # Keys a group may carry besides the options: those learning-rate schedulers add, and the
@@ -179,6 +180,7 @@ class Optimizer:
                     if not state:
                         state = self._init_state(p, group)
                     self._update(p._data, p.grad._data, state, group)
+                    note_change(p._vc)  # an in-place change: a graph that saved p sees it
                     if state:
                         self.state[p] = state
         return loss

@@ -1,0 +1,51 @@
+"""The BLAS thread policy (gradkit/threads.py): the rule, the setter, the import-time default."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import gradkit as gk
+from gradkit import threads
+
+
+@pytest.mark.parametrize("cpus, load, expected", [
+    (1, 0.0, 1), (2, 0.0, 1), (2, 5.0, 1),      # small machines: one thread, loaded or not
+    (4, 0.0, 4), (4, 1.2, 2), (4, 9.0, 1),      # free cores only, at least one
+    (16, 0.0, 8), (16, 12.5, 3), (64, 2.0, 8),  # big machines: capped at 8
+])
+def test_default_rule(cpus, load, expected):
+    assert threads.default_num_threads(cpus, load)[0] == expected
+
+
+def test_set_num_threads_applies_and_validates():
+    before = gk.get_num_threads()
+    try:
+        gk.set_num_threads(2)
+        assert gk.get_num_threads() == 2
+        assert "2 threads, as asked" in threads.describe()
+    finally:
+        gk.set_num_threads(before)
+    for bad in (0, -1, 1.5, "2", True):
+        with pytest.raises(ValueError, match="integer >= 1"):
+            gk.set_num_threads(bad)
+
+
+def _imported_threads(**env):
+    code = ("import json, gradkit as gk, gradkit.threads as t; "
+            "print(json.dumps([gk.get_num_threads(), t.describe()]))")
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                          "GRADKIT_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, text=True,
+                         capture_output=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_import_applies_gradkit_num_threads_and_respects_the_users_blas_variables():
+    n, line = _imported_threads(GRADKIT_NUM_THREADS="3")
+    assert n == 3 and "GRADKIT_NUM_THREADS=3" in line
+    n, line = _imported_threads(OPENBLAS_NUM_THREADS="2")
+    assert n == 2 and "left as it is" in line

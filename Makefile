@@ -10,15 +10,14 @@ PIP    := $(PY) -m pip install --quiet --disable-pip-version-check $(FIND_LINKS)
 
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) --upgrade pip setuptools wheel
 	$(PIP) -e ".[$*]"
 	touch $@
 
-demo: $(VENV)/.installed-all
+demo: $(VENV)/.installed-demo
 	$(PY) examples/demo.py
 
 test: $(VENV)/.installed-test
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 tests
+	GRADKIT_NUM_THREADS=1 $(PY) -m pytest -n 2 tests
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/overhead.py

@@ -11,16 +11,10 @@ and prints where the report is. Extra arguments are passed on to `gradkit train`
     python examples/demo.py --epochs 5         # = gradkit train --epochs 5
 """
 
-import os
 import sys
 import time
 
-# One BLAS thread: LeNet's matrix products are small, and on a machine whose cores are busy
-# with other work, BLAS threads that spin waiting for each other make a step 10× slower.
-# Set OPENBLAS_NUM_THREADS yourself to override.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-from gradkit import cli  # noqa: E402  (after the BLAS setting, which numpy reads at import)
+from gradkit import cli  # BLAS threads: gradkit's policy (gradkit/threads.py), or --threads N
 
 
 def main(argv=None):

@@ -20,7 +20,7 @@ CASES = [  # name, kwargs, input shape, SGD steps, learning rate, momentum
     ("vgg_small", dict(dropout=0.0), (2, 3, 32, 32), 3, 0.02, 0.0),
     ("resnet20", {}, (4, 3, 8, 8), 4, 0.05, 0.0),
     ("resnet56", {}, (2, 3, 8, 8), 3, 0.01, 0.0),
-    ("resnet18", {}, (4, 3, 4, 4), 2, 0.01, 0.0),
+    ("resnet18", {}, (4, 3, 4, 4), 3, 0.01, 0.0),
     ("mnist1d_cnn", {}, (8, 40), 20, 0.1, 0.0),
 ]
 

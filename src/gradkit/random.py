@@ -5,6 +5,8 @@ augmentation all repeat exactly. Functions that draw take an optional ``generato
 (a ``numpy.random.Generator``) to use instead of the shared one.
 """
 
+import contextlib
+
 import numpy as np
 
 default_generator = np.random.Generator(np.random.PCG64())
@@ -23,6 +25,19 @@ def get_rng_state():
 
 def set_rng_state(state):
     default_generator.bit_generator.state = state
+
+
+@contextlib.contextmanager
+def fork_rng(seed=None):
+    """Inside the block, draw from the shared generator freely (reseeded with ``seed`` when
+    given); on leaving, its state is put back as it was (PyTorch's ``fork_rng``)."""
+    state = get_rng_state()
+    if seed is not None:
+        manual_seed(seed)
+    try:
+        yield default_generator
+    finally:
+        set_rng_state(state)
 
 
 def _rng(generator):

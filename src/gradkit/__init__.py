@@ -26,6 +26,7 @@ from gradkit.ops import (abs, add, argmax, argmin, cat, chunk, clamp, concat, di
 
 from gradkit import models, nn, optim, train
 from gradkit.serialization import load, save
+from gradkit.summary import summary
 
 __version__ = "0.1.0"
 

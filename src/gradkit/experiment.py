@@ -8,40 +8,47 @@
    augmentation (so augmentations see raw pixels: a shifted digit is padded with black);
 3. the model from the zoo (input size and class count from the data), the optimizer (weight
    decay on weights only, not on biases and norm layers, unless asked), the schedule;
-4. a Trainer with a progress bar, NaN guard, optional clipping and EMA, writing
-   ``config.yaml`` (the resolved config), ``metrics.jsonl`` and ``checkpoints/`` into the
+4. a Trainer with a progress bar, NaN guard, optional clipping and EMA and the config's
+   ``callbacks``, writing ``config.yaml`` (the resolved config, atomically), ``metrics.jsonl``
+   and ``checkpoints/`` (``last`` every epoch, or every ``checkpoint_every`` steps) into the
    run folder; then the final weights, and the best checkpoint by validation accuracy, are
-   scored on the test split (``results.json``) and ``report.html`` is written.
+   scored on the test split (``results.json``, with ``warnings`` when the run diverged, see
+   gradkit.train.divergence) and ``report.html`` is written (gradkit.run_report).
+
+Where and how a run starts (a new folder, ``runs/latest``, resume, restart, RunComplete,
+RunLocked, the folder lock) is gradkit.train.runs; its names are re-exported here.
 
 Every checkpoint carries the resolved config plus what was fitted to the data (class names,
 input shape, the preprocessing statistics) as its ``config`` metadata, so ``load_run(path)``
-rebuilds the model for ``gradkit eval`` and ``gradkit predict`` without the training data.
+rebuilds the model for ``gradkit eval`` and ``gradkit predict`` without the training data
+(gradkit.train.trained_run; re-exported here).
 """
 
 import functools
 import inspect
-import itertools
 import json
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from gradkit import models, nn, random as gk_random
-from gradkit.autograd import no_grad
-from gradkit.config import (ConfigError, arguments, build_transform, make_config,
+from gradkit.config import (ConfigError, arguments, augmentation_misfit, build_transform,
                             optimizer_class, preprocessor_class, save_config, scheduler_class)
 from gradkit.data import DataLoader, Subset, train_val_split
 from gradkit.data import transforms as T
 from gradkit.data.datasets import REGISTRY
 from gradkit.nn import functional as F
 from gradkit.optim import lr_scheduler
-from gradkit.tensor import Tensor
-from gradkit.train import Trainer, callbacks as cb, checkpoint_info, load_checkpoint
+from gradkit.train import Trainer, callbacks as cb
+from gradkit.train.divergence import divergence_warnings
+from gradkit.train.runs import RunComplete, RunLocked, open_run, resume_config
+from gradkit.train.trained_run import (EVAL_BATCH, LoadedRun, arrays, best_checkpoint,
+                                       evaluate, final_checkpoint, load_run)
 
-EVAL_BATCH = 500
+__all__ = ["train", "prepare", "resume_config", "RunComplete", "RunLocked", "load_run",
+           "evaluate", "final_checkpoint", "best_checkpoint", "load_splits", "Experiment",
+           "LoadedRun", "Splits", "arrays"]
 
 
 # ----- data -----
@@ -55,11 +62,6 @@ class Splits:
     test: object
     classes: list
     input_shape: tuple
-
-
-def arrays(dataset):
-    """(x, y) ndarrays of a whole dataset or Subset."""
-    return dataset.get_batch(np.arange(len(dataset)))
 
 
 def load_splits(config):
@@ -86,6 +88,9 @@ def load_splits(config):
     if ds.val_fraction > 0:
         train, val = train_val_split(train, ds.val_fraction, seed=config.seed, stratify=True)
     shape = tuple(int(n) for n in arrays(Subset(test, [0]))[0].shape[1:])
+    misfit = augmentation_misfit([a.name for a in config.augmentation], ds.name, shape)
+    if misfit is not None:  # datasets whose shape the registry cannot tell (npz)
+        raise ConfigError([misfit])
     return Splits(train, val, test, classes, shape)
 
 
@@ -177,59 +182,27 @@ def build_scheduler(config, optimizer, steps_per_epoch):
     return lr_scheduler.SequentialLR(optimizer, [warm, main], milestones=[warmup]), interval
 
 
-def build_callbacks(config):
+def build_callbacks(config, validates):
+    """The run's callbacks: progress, NaN guard, clipping, EMA, the config's ``callbacks`` in
+    their order, then the metrics log and the Checkpoint (``last`` every epoch or every
+    ``checkpoint_every`` steps; the best by validation). Among callbacks of equal priority
+    the checkpoint comes last, so it saves what the others did in the same step."""
     reg = config.regularization
     callbacks = [cb.ProgressBar(), cb.NaNGuard()]
     if reg.clip_norm:
         callbacks.append(cb.GradientClipping(max_norm=reg.clip_norm))
     if reg.ema_decay:
         callbacks.append(cb.EMA(decay=reg.ema_decay))
-    return callbacks
+    callbacks += [c.build() for c in config.callbacks]
+    monitor = ["val_accuracy", "val_loss"] if validates else None
+    return callbacks + [cb.MetricsLogger(),
+                        cb.Checkpoint(monitor=monitor, save_top_k=1 if validates else 0,
+                                      every_n_steps=config.checkpoint_every)]
 
 
 def loss_function(config):
     smoothing = config.regularization.label_smoothing
     return functools.partial(F.cross_entropy, label_smoothing=smoothing) if smoothing else None
-
-
-# ----- the run folder -----
-
-def run_folder(config):
-    """``config.out``, or runs/<name> (runs/<name>-2, -3, ... when that already holds a run).
-    An explicit ``out`` that holds a run is an error (resume it or pick another)."""
-    if config.out is not None:
-        out = Path(config.out)
-        if (out / "metrics.jsonl").exists():
-            raise ConfigError([f"out: {out} already holds a run; continue it with "
-                               f"--resume {out}, or choose another folder"])
-        return out
-    base = Path("runs") / config.run_name()
-    for i in itertools.count(1):
-        out = base if i == 1 else base.with_name(f"{base.name}-{i}")
-        if not (out / "metrics.jsonl").exists():
-            return out
-
-
-def final_checkpoint(run_dir):
-    """``checkpoints/last.safetensors``: the run's final weights, what "the model of a run
-    folder" means for eval, predict and the report."""
-    path = Path(run_dir) / "checkpoints" / "last.safetensors"
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint in {path.parent}: {run_dir} is not a trained "
-                                "gradkit run (or its training has not finished an epoch)")
-    return path
-
-
-def best_checkpoint(run_dir):
-    """The run's best checkpoint by validation accuracy (the metric in its file name), or
-    None when the run kept none (no validation split)."""
-    scored = []
-    for path in (Path(run_dir) / "checkpoints").glob("epoch*-val_accuracy*.safetensors"):
-        try:
-            scored.append((float(path.stem.rsplit("val_accuracy", 1)[1]), path.name, path))
-        except ValueError:
-            continue
-    return max(scored)[2] if scored else None
 
 
 @dataclass
@@ -245,10 +218,12 @@ class Experiment:
 
 
 def prepare(config, run_dir=None):
-    """Build data, model, optimizer, schedule and Trainer for ``config``; the resolved
-    config (model sizes filled in, ``out`` and ``name`` set) is ``experiment.config``."""
+    """Build data, model, optimizer, schedule and Trainer for ``config`` (in ``run_dir``,
+    default ``config.out`` or runs/<name>); the resolved config (model sizes filled in,
+    ``out`` and ``name`` set) is ``experiment.config``. Writes nothing."""
     gk_random.manual_seed(config.seed)
-    run_dir = Path(run_dir) if run_dir is not None else run_folder(config)
+    run_dir = Path(run_dir if run_dir is not None else config.out or
+                   Path("runs") / config.run_name())
     splits = load_splits(config)
     preprocessor = fit_preprocessor(config, splits.train)
     train_loader, val_loader = make_loaders(config, splits, preprocessor)
@@ -266,7 +241,8 @@ def prepare(config, run_dir=None):
         if preprocessor is not None else {}}}
     trainer = Trainer(model, optimizer, train_loader, loss_fn=loss_function(resolved),
                       val_loader=val_loader, scheduler=scheduler, scheduler_interval=interval,
-                      max_epochs=resolved.epochs, callbacks=build_callbacks(resolved),
+                      max_epochs=resolved.epochs,
+                      callbacks=build_callbacks(resolved, val_loader is not None),
                       out_dir=run_dir, config=metadata)
     return Experiment(resolved, run_dir, splits, preprocessor, model, trainer)
 
@@ -274,26 +250,59 @@ def prepare(config, run_dir=None):
 def train(config, resume=None, report=True, log=print):
     """Train a run end to end (see the module docstring); returns the Experiment, with
     ``results`` (what results.json holds: the test metrics of the final weights and of the
-    best validation checkpoint) and ``report`` (its path or None).
-    ``resume``: a run folder to continue (its config.yaml is the config)."""
-    exp = prepare(config, run_dir=resume)
-    save_config(exp.config, exp.run_dir / "config.yaml")
-    params = sum(p.numel() for p in exp.model.parameters())
-    log(f"run folder: {exp.run_dir}")
-    log(f"model: {exp.config.model.name} ({params:,} parameters); data: "
-        f"{config.dataset.name}, train {len(exp.splits.train)}, "
-        f"val {len(exp.splits.val) if exp.splits.val is not None else 0}, "
-        f"test {len(exp.splits.test)}")
+    best validation checkpoint, and ``warnings``) and ``report`` (its path or None).
+
+    ``resume``: a run folder to continue, with the config of its checkpoint
+    (``resume_config(resume, {"epochs": config.epochs})``: only a larger ``epochs`` of
+    ``config`` is taken, to extend it). RunComplete when it has nothing left to train,
+    RunLocked when another process trains there (see gradkit.train.runs)."""
     if resume is not None:
-        exp.trainer.resume(resume)
-    started = time.perf_counter()
-    exp.trainer.fit()
-    results = {"train_seconds": round(time.perf_counter() - started, 2)}
+        config = resume_config(resume, {"epochs": config.epochs}, log)
+    with open_run(config, resume, log) as start:
+        exp = prepare(config, run_dir=start.run_dir)
+        save_config(exp.config, exp.run_dir / "config.yaml")
+        params = sum(p.numel() for p in exp.model.parameters())
+        log(f"run folder: {exp.run_dir}")
+        log(f"model: {exp.config.model.name} ({params:,} parameters); data: "
+            f"{config.dataset.name}, train {len(exp.splits.train)}, "
+            f"val {len(exp.splits.val) if exp.splits.val is not None else 0}, "
+            f"test {len(exp.splits.test)}")
+        if start.checkpoint is not None:
+            exp.trainer.resume(start.checkpoint)
+        if start.new_cycle_at is not None:
+            _new_schedule(exp, start.new_cycle_at)
+        started = time.perf_counter()
+        exp.trainer.fit()
+        exp.results = _results(exp, time.perf_counter() - started, log)
+    exp.report = _report(exp.run_dir, log) if report else None
+    return exp
+
+
+def _new_schedule(exp, done):
+    """Extending a run past the end of a schedule planned over its length: the same schedule
+    (warm-up included) built afresh over the added epochs, from the lr the config names.
+    Checkpoints then hold it, so a resume of the extension continues it exactly."""
+    added = exp.config.model_copy(update={"epochs": exp.config.epochs - done})
+    scheduler, _ = build_scheduler(added, exp.trainer.optimizer, len(exp.trainer.train_loader))
+    for callback in exp.trainer.callbacks:
+        if isinstance(callback, cb.LRScheduler):
+            callback.scheduler = scheduler
+
+
+def _results(exp, seconds, log):
+    """Score the final and best checkpoints on the test split, check for divergence, write
+    results.json and say what it holds."""
+    results = {"train_seconds": round(seconds, 2)}
     for key, path in (("final", final_checkpoint(exp.run_dir)),
                       ("best_val", best_checkpoint(exp.run_dir))):
         if path is not None:
             results[key] = {"checkpoint": str(path.relative_to(exp.run_dir)),
                             "test": evaluate(load_run(path), exp.splits.test)}
+    warnings = divergence_warnings(exp.trainer.state.history, len(exp.splits.classes),
+                                   exp.config.optimizer.kwargs().get("lr"))
+    if warnings:
+        warnings.append(f"diagnose it: gradkit doctor {exp.run_dir}")
+    results["warnings"] = warnings
     (exp.run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     final = results["final"]["test"]
     line = f"test accuracy {final['accuracy']:.2%} (loss {final['loss']:.4f}), final weights"
@@ -302,87 +311,17 @@ def train(config, resume=None, report=True, log=print):
         line += (f"; {best['test']['accuracy']:.2%} with the best validation checkpoint "
                  f"{Path(best['checkpoint']).name}")
     log(line)
-    exp.results, exp.report = results, None
-    if report:
-        from gradkit.report import write_report
-        try:
-            exp.report = write_report(exp.run_dir)
-            log(f"report: {exp.report}")
-        except ImportError as error:  # the run itself is saved; only the figures are missing
-            log(f"report skipped ({error}); the run is in {exp.run_dir}")
-    return exp
+    for warning in results["warnings"]:
+        log(f"warning: {warning}")
+    return results
 
 
-# ----- a trained run from its checkpoint -----
-
-@dataclass
-class LoadedRun:
-    """A trained model with what it needs to take raw inputs: ``predict(x)`` gives class
-    probabilities for raw samples (N, *input_shape) as the dataset gives them."""
-
-    config: object
-    model: object
-    classes: list
-    input_shape: tuple
-    preprocessor: object
-    checkpoint: Path
-
-    def logits(self, x):
-        x = np.asarray(x, dtype=np.float32)
-        if self.preprocessor is not None:
-            x = self.preprocessor.transform(x)
-        self.model.eval()
-        with no_grad():
-            out = [self.model(Tensor._make(x[i:i + EVAL_BATCH], None))._data
-                   for i in range(0, len(x), EVAL_BATCH)]
-        return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
-
-    def predict(self, x):
-        z = self.logits(x)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
-
-
-def load_run(checkpoint):
-    """Rebuild the model of a training checkpoint (its config metadata says how) and load
-    its weights (the EMA-averaged ones when the run kept an average)."""
-    checkpoint = Path(checkpoint)
-    meta = checkpoint_info(checkpoint)["config"]
-    if not isinstance(meta, dict) or "fitted" not in meta:
-        raise ConfigError([f"checkpoint: {checkpoint} was not written by `gradkit train` "
-                           "(its metadata has no run config)"])
-    fitted = meta["fitted"]
-    config = make_config({k: v for k, v in meta.items() if k != "fitted"}, checkpoint)
-    model = models.get_model(config.model.name, **config.model.kwargs)
-    extra = load_checkpoint(checkpoint, model)
-    shadow = (extra.get("callbacks") or {}).get("EMA", {}).get("shadow")
-    if shadow:
-        params = dict(model.named_parameters())
-        for name, array in shadow.items():
-            if name in params:
-                params[name]._data[...] = np.asarray(array)
-    cls = preprocessor_class(config.preprocessing.name)
-    preprocessor = None
-    if cls is not None:
-        state = {k: np.asarray(v) for k, v in fitted["preprocessing"].items()}
-        state = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in state.items()}
-        preprocessor = cls(**config.preprocessing.params).load_state_dict(state)
-    return LoadedRun(config, model, list(fitted["classes"]), tuple(fitted["input_shape"]),
-                     preprocessor, checkpoint)
-
-
-def evaluate(run, dataset):
-    """{"loss", "accuracy", "per_class_accuracy": {class: accuracy}, "samples"} of a
-    LoadedRun on a dataset of raw samples."""
-    x, y = arrays(dataset)
-    logits = run.logits(x)
-    loss = float(F.cross_entropy(Tensor._make(logits, None), Tensor._make(y, None)).item())
-    pred = logits.argmax(axis=1)
-    per_class = {}
-    for c, name in enumerate(run.classes):
-        mask = y == c
-        if mask.any():
-            per_class[name] = float((pred[mask] == c).mean())
-    return {"loss": loss, "accuracy": float((pred == y).mean()), "samples": int(len(y)),
-            "per_class_accuracy": per_class}
+def _report(run_dir, log):
+    from gradkit.run_report import write_run_report
+    try:
+        path = write_run_report(run_dir)
+    except ImportError as error:  # the run itself is saved; only the figures are missing
+        log(f"report skipped ({error}); the run is in {run_dir}")
+        return None
+    log(f"report: {path}")
+    return path

@@ -10,6 +10,7 @@ import pytest
 
 import gradkit as gk
 from gradkit import cli, models
+from gradkit.cli.train import train_overrides
 from gradkit.config import load_config, save_config
 from gradkit.experiment import best_checkpoint, load_run, prepare
 
@@ -148,7 +149,7 @@ def test_report_embeds_its_plots(spiral_run, digits_run, capsys):
 def test_resume_finishes_with_the_weights_of_an_uninterrupted_run(tmp_path, capsys):
     argv = [*DIGITS, "--epochs", "2", "--set", "dataset.val_fraction=0.2", "--no-report"]
     _train(argv, tmp_path / "straight", capsys)
-    overrides = cli.train_overrides(cli.build_parser().parse_args(["train", *argv]))
+    overrides = train_overrides(cli.build_parser().parse_args(["train", *argv]))
     config = load_config(None, {**overrides, "out": str(tmp_path / "resumed")})
     exp = prepare(config)  # what `gradkit train` does, stopped after the first epoch
     save_config(exp.config, exp.run_dir / "config.yaml")
@@ -212,7 +213,7 @@ def test_models_lists_the_zoo_with_parameter_counts(capsys):
     assert counts["lenet5"] == "61,706" and counts["resnet20"] == "269,722"
 
 
-@pytest.mark.parametrize("command", ["train", "eval", "predict", "report", "datasets", "models"])
+@pytest.mark.parametrize("command", cli.COMMANDS)
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main([command, "--help"])

@@ -1,10 +1,13 @@
 """The run config: defaults are the main job; errors name the key path and what is allowed;
 YAML files and flags merge; the resolved config round-trips through config.yaml."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 
 from gradkit import cli
+from gradkit.cli.train import train_overrides
 from gradkit.config import (Config, ConfigError, config_yaml, load_config, make_config, merge,
                             save_config)
 
@@ -117,7 +120,7 @@ def test_cli_flags_become_config_keys():
         "--seed", "7", "--out", "x", "--augment", "RandomCrop(size=8, padding=1)",
         "--augment", "RandomHorizontalFlip", "--set", "model.kwargs.hidden=[20, 10]",
         "--set", "regularization.dropout=0.1"])
-    overrides = cli.train_overrides(args)
+    overrides = train_overrides(args)
     assert overrides == {
         "model.name": "mlp", "dataset.name": "digits", "epochs": 3, "batch_size": 16,
         "optimizer.lr": 0.1, "optimizer.name": "adam", "optimizer.weight_decay": 0.01,
@@ -129,7 +132,7 @@ def test_cli_flags_become_config_keys():
     assert cfg.model.kwargs == {"hidden": [20, 10]} and cfg.optimizer.weight_decay == 0.01
     def augment(*specs):
         argv = ["train"] + [a for spec in specs for a in ("--augment", spec)]
-        return cli.train_overrides(cli.build_parser().parse_args(argv))["augmentation"]
+        return train_overrides(cli.build_parser().parse_args(argv))["augmentation"]
 
     assert augment("none") == []
     assert augment("RandomCrop(size=8)", "None", "MixUp(alpha=0.2)") == [
@@ -144,6 +147,13 @@ def test_cli_flags_become_config_keys():
     (["train", "--dataset", "npz", "--model", "mlp"], "dataset.root: npz needs its file"),
     (["train", "--resume", "somewhere", "--lr", "0.1"],
      "optimizer.lr: --resume continues the run exactly as its config.yaml says"),
+    (["train", "--schedule", "step", "--set", "schedule.params={step_size: 2, gamma: x}"],
+     'schedule.params.gamma: StepLR: must be a finite number, got "x"'),
+    (["train", "--schedule", "step", "--set", "schedule.params={step_size: -1}"],
+     "schedule.params.step_size: StepLR: must be an int > 0, got -1"),
+    (["train", "--set", "epochs=true"], "epochs: must be an integer"),
+    (["train", "--resume", "somewhere", "--config", "x.yaml"],
+     "config: --resume trains with the run's own config; drop --config"),
 ])
 def test_cli_config_errors_exit_2_with_the_key(argv, expected, capsys):
     assert cli.main(argv) == 2
@@ -157,3 +167,13 @@ def test_print_config_shows_the_resolved_config(capsys):
     assert printed["epochs"] == 2
     assert printed["optimizer"] == {"name": "adamw", "lr": 0.001, "weight_decay": 0.01,
                                     "betas": [0.9, 0.999], "eps": 1e-08}
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "configs"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_example_configs_are_valid(path):
+    cfg = load_config(path)
+    if path.name == "lenet5_mnist5k.yaml":
+        assert cfg.to_dict() == Config().to_dict()  # the main job, spelled out

@@ -1,5 +1,8 @@
 """Samplers: index lists against torch.utils.data, coverage, and reproducibility."""
 
+import itertools
+import tracemalloc
+
 import numpy as np
 import pytest
 import torch.utils.data as tud
@@ -109,3 +112,29 @@ def test_distributed_rejects_bad_rank():
         DistributedSampler(range(4), 2, 2)
     with pytest.raises(ValueError, match="num_replicas and rank"):
         DistributedSampler(range(4))
+
+
+@pytest.mark.parametrize("sampler", [SequentialSampler, RandomSampler])
+def test_batch_sampler_makes_batches_as_they_are_taken(sampler):
+    n = 10 ** 6
+    batch_sampler = BatchSampler(sampler(range(n)), 1, False)
+    tracemalloc.start()
+    try:
+        firsts = [int(b[0]) for b in itertools.islice(batch_sampler.batches(), 2000)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    order = 8 * n  # the epoch's indices, one int64 a sample (7.6 MiB)
+    assert peak - order < 2 ** 20  # a list of all 10⁶ batch views up front was +142 MB
+    assert len(set(firsts)) == 2000
+    if sampler is SequentialSampler:
+        assert firsts == list(range(2000))
+
+
+def test_batch_sampler_draws_the_order_when_the_epoch_starts():
+    generator = np.random.default_rng(0)
+    batches = BatchSampler(RandomSampler(range(10), generator=generator), 3, False).batches()
+    drawn = generator.bit_generator.state
+    taken = [b.tolist() for b in batches]  # no draw while the batches are taken
+    assert generator.bit_generator.state == drawn
+    assert sorted(sum(taken, [])) == list(range(10)) and [len(b) for b in taken] == [3, 3, 3, 1]

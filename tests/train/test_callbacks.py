@@ -11,7 +11,7 @@ import pytest
 import gradkit as gk
 from gradkit import nn, optim
 from gradkit.nn import functional as F
-from gradkit.train import (EMA, Callback, EarlyStopping, GradientClipping, MetricsLogger, NaNGuard,
+from gradkit.train import (EMA, Callback, GradientClipping, MetricsLogger, NaNGuard,
                            NonFiniteError, ProgressBar, Trainer)
 
 
@@ -225,11 +225,6 @@ def test_metrics_every_n_steps_extras_and_null(tk, tmp_path):
 
 # ----- ProgressBar -----
 
-class FakeTerminal(io.StringIO):
-    def isatty(self):
-        return True
-
-
 def test_progress_bar_is_quiet_when_not_a_terminal(tk):
     out = io.StringIO()
     _trainer(tk, tk.model(), [ProgressBar(stream=out)], val=True, epochs=3).fit()
@@ -238,26 +233,3 @@ def test_progress_bar_is_quiet_when_not_a_terminal(tk):
     first = text.splitlines()[0]
     assert first.startswith("epoch 1/3 step 2: train_loss ") and "val_accuracy" in first
     assert "it/s" in first and first.count("lr ") == 1
-
-
-def test_progress_bar_on_a_terminal_redraws_one_line(tk, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")
-    out = FakeTerminal()
-    stopper = EarlyStopping("train_loss", mode="max", patience=1)   # stops after epoch 2
-    _trainer(tk, tk.model(), [ProgressBar(stream=out, refresh=0.0), stopper], epochs=5).fit()
-    text = out.getvalue()
-    assert text.count("\r") >= 4 and text.endswith("\n")
-    lines = text.split("\n")
-    assert len(lines) == 4 and "EarlyStopping: train_loss did not improve" in lines[2]
-    live = lines[0].split("\r")[1]
-    for part in ("epoch 1/5", "1/2 [", "loss ", "acc ", "lr 1.00e-01", "it/s", "ETA 0:00:0"):
-        assert part in live
-    assert lines[0].split("\r")[-1].startswith("epoch 1/5 step 2: train_loss")
-
-
-def test_progress_bar_line_fits_the_terminal(tk, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "40")
-    out = FakeTerminal()
-    _trainer(tk, tk.model(), [ProgressBar(stream=out, refresh=0.0)], epochs=1).fit()
-    live = [part for part in out.getvalue().split("\r") if part.startswith("epoch 1/1  ")]
-    assert live and all(len(part) <= 39 for part in live)

@@ -1,6 +1,7 @@
 """Reading, merging, validating and writing run configs; errors that name the key path."""
 
 import json
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -55,6 +56,8 @@ def _message(error):
         return f"unknown key; allowed: {', '.join(_fields_at(error['loc'][:-1]))}"
     if kind == "missing":
         return "required"
+    if kind == "int_type":
+        return f"must be an integer (not true/false, not a decimal){got}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return error["msg"][0].lower() + error["msg"][1:] + got
@@ -127,8 +130,11 @@ def merge(base, layer):
 
 def load_config(path=None, overrides=None):
     """The main job's config, with a YAML file merged over it (see ``merge``), then
-    ``overrides`` ({"dotted.key": value}, e.g. from CLI flags) merged over that; validated."""
+    ``overrides`` ({"dotted.key": value}, e.g. from CLI flags) merged over that; validated.
+    The main job's augmentation is not inherited: left out, augmentation follows the data
+    (see gradkit.config.data_fit)."""
     data = Config().model_dump(mode="json")
+    del data["augmentation"]
     if path is not None:
         data = merge(data, read_yaml(path))
     layer = {}
@@ -145,8 +151,26 @@ def config_yaml(config):
 
 
 def save_config(config, path):
-    """Write ``config_yaml(config)`` to ``path``; returns the path."""
+    """Write ``config_yaml(config)`` to ``path`` atomically (a temporary file in the same
+    folder, flushed to disk, renamed over ``path``), so a crash or a full disk leaves the old
+    file or the new one, never a torn one; a file that already holds this text is left
+    untouched. Returns the path."""
     path = Path(path)
+    text = config_yaml(config)
+    try:
+        if path.read_text() == text:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(config_yaml(config))
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gradkit.config.data_fit import augmentation_misfit, default_augmentation, sample_shape
+
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
               "adagrad": "Adagrad"}
 SCHEDULES = {"constant": None, "step": "StepLR", "multistep": "MultiStepLR",
@@ -40,7 +42,7 @@ def check_arguments(fn, given, what, required=True):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class ModelConfig(_Section):
@@ -57,10 +59,12 @@ class ModelConfig(_Section):
         known = models.list_models()
         if self.name not in known:
             raise ValueError(f"name: unknown model {self.name!r}; known: {', '.join(known)}")
+        from gradkit.config.params import check_params
+
         try:
-            check_arguments(getattr(models, self.name), self.kwargs, self.name, required=False)
+            check_params(getattr(models, self.name), self.kwargs, self.name, required=False)
         except ValueError as err:
-            raise ValueError(f"kwargs: {err}") from None
+            raise ValueError(f"kwargs{str(err)[len('params'):]}") from None
         return self
 
 
@@ -136,6 +140,11 @@ class AugmentationConfig(_Section):
 
     @model_validator(mode="after")
     def _build(self):
+        from gradkit.config.params import check_params
+        from gradkit.data import transforms
+
+        params = {k: v for k, v in self.params.items() if k != "num_classes"}
+        check_params(getattr(transforms, self.name), params, self.name, required=False)
         try:
             build_transform(self)
         except (TypeError, ValueError) as err:
@@ -197,12 +206,13 @@ class ScheduleConfig(_Section):
             if self.params:
                 raise ValueError("params: schedule 'constant' takes no params")
             return self
-        auto = {"CosineAnnealingLR": {"T_max"}, "OneCycleLR": {"max_lr", "total_steps"}}
-        filled = {k: None for k in auto.get(cls.__name__, ()) if k not in self.params}
-        try:
-            check_arguments(cls, {**self.params, **filled}, cls.__name__)
-        except ValueError as err:
-            raise ValueError(f"params: {err}") from None
+        from gradkit.config.params import check_params, trial_scheduler
+
+        auto = {"CosineAnnealingLR": {"T_max": 10}, "OneCycleLR": {"max_lr": 0.1,
+                                                                   "total_steps": 10}}
+        filled = {k: v for k, v in auto.get(cls.__name__, {}).items() if k not in self.params}
+        check_params(cls, {**self.params, **filled}, cls.__name__)
+        trial_scheduler(cls, {**self.params, **filled})
         if self.name == "onecycle" and self.interval == "epoch":
             raise ValueError("interval: onecycle is stepped every step")
         if self.warmup_epochs and self.name in ("onecycle", "plateau"):
@@ -212,6 +222,60 @@ class ScheduleConfig(_Section):
 
     def resolved_interval(self):
         return self.interval or ("step" if self.name == "onecycle" else "epoch")
+
+    def fixed_length(self):
+        """True for schedules planned over the run's length (onecycle; cosine, whose T_max
+        is the run's length unless given): extending a run starts a fresh one."""
+        return self.name == "onecycle" or (self.name == "cosine" and "T_max" not in self.params)
+
+
+BUILT_IN_CALLBACKS = {"ProgressBar": "every run has one", "NaNGuard": "every run has one",
+                      "MetricsLogger": "every run writes metrics.jsonl",
+                      "Checkpoint": "every run keeps checkpoints; see checkpoint_every",
+                      "LRScheduler": "set schedule instead",
+                      "EMA": "set regularization.ema_decay instead",
+                      "GradientClipping": "set regularization.clip_norm instead"}
+
+
+def callback_names():
+    """The callbacks a config may add: every Callback class gradkit.train.callbacks exports,
+    less the ones each run builds itself."""
+    from gradkit.train import callbacks
+    return [n for n in callbacks.__all__ if isinstance(getattr(callbacks, n), type)
+            and issubclass(getattr(callbacks, n), callbacks.Callback)
+            and n != "Callback" and n not in BUILT_IN_CALLBACKS]
+
+
+class CallbackConfig(_Section):
+    """One callback of gradkit.train.callbacks by class name, with its arguments, e.g.
+    ``{name: EarlyStopping, params: {monitor: val_loss, patience: 5}}`` (or a bare name)."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value):
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _known(self):
+        from gradkit.config.params import check_params, trial_callback
+        from gradkit.train import callbacks
+
+        if self.name in BUILT_IN_CALLBACKS:
+            raise ValueError(f"name: {self.name} is built in: {BUILT_IN_CALLBACKS[self.name]}")
+        known = callback_names()
+        if self.name not in known:
+            raise ValueError(f"name: unknown callback {self.name!r}; known: {', '.join(known)}")
+        cls = getattr(callbacks, self.name)
+        check_params(cls, self.params, self.name)
+        trial_callback(cls, self.params)
+        return self
+
+    def build(self):
+        from gradkit.train import callbacks
+        return getattr(callbacks, self.name)(**self.params)
 
 
 class RegularizationConfig(_Section):
@@ -232,33 +296,53 @@ def _main_job_optimizer():
                            weight_decay=5e-4)
 
 
-def _main_job_augmentation():
-    return [AugmentationConfig(name="RandomAffine",
-                               params={"degrees": 10, "translate": [0.1, 0.1],
-                                       "scale": [0.9, 1.1]})]
-
-
 class Config(_Section):
     """A whole run; the defaults are the main job (LeNet-5 on MNIST-5k, ≥ 97% test)."""
 
     name: str | None = None
     out: str | None = None
-    seed: int = 0
-    epochs: int = Field(20, gt=0)
-    batch_size: int = Field(64, gt=0)
+    seed: int = Field(0, strict=True)
+    epochs: int = Field(20, gt=0, strict=True)
+    batch_size: int = Field(64, gt=0, strict=True)
+    checkpoint_every: int | None = Field(None, gt=0, strict=True)
     model: ModelConfig = Field(default_factory=ModelConfig)
     dataset: DatasetConfig = Field(default_factory=DatasetConfig)
     preprocessing: PreprocessingConfig = Field(default_factory=PreprocessingConfig)
-    augmentation: list[AugmentationConfig] = Field(default_factory=_main_job_augmentation)
+    augmentation: list[AugmentationConfig] = Field(default_factory=list)
     optimizer: OptimizerConfig = Field(default_factory=_main_job_optimizer)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     regularization: RegularizationConfig = Field(default_factory=RegularizationConfig)
+    callbacks: list[CallbackConfig] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_augmentation(cls, data):
+        """Left out (or null), augmentation follows the data: see default_augmentation."""
+        if isinstance(data, dict) and data.get("augmentation") is None:
+            dataset = data.get("dataset")
+            name = (dataset.get("name") if isinstance(dataset, dict)
+                    else getattr(dataset, "name", None)) or "mnist5k"
+            data = {**data, "augmentation": default_augmentation(name)}
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value):
+        from gradkit.train.run_folder import check_name
+
+        if value is not None:
+            check_name(value)
+        return value
 
     @model_validator(mode="after")
     def _consistent(self):
         if self.schedule.name == "plateau" and self.dataset.val_fraction == 0:
             raise ValueError("schedule.name: plateau watches a validation metric; set "
                              "dataset.val_fraction > 0")
+        misfit = augmentation_misfit([a.name for a in self.augmentation], self.dataset.name,
+                                     sample_shape(self.dataset.name))
+        if misfit is not None:
+            raise ValueError(misfit)
         return self
 
     def run_name(self):

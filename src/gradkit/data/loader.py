@@ -2,8 +2,9 @@
 prepared in background threads while the model trains on the previous batch.
 
 One epoch, step by step:
-1. in the calling thread, the batch sampler lists the epoch's batches (drawing the shuffle
-   from the loader's generator) and one seed is drawn for the epoch's augmentation;
+1. in the calling thread, the batch sampler draws the epoch's order (the shuffle, from the
+   loader's generator; the batches are sliced from it one at a time as they are loaded) and
+   one seed is drawn for the epoch's augmentation;
 2. in the background, batch b is gathered: ``dataset.get_batch(indices)`` (one fancy-indexing
    call per array) when the dataset has it and no ``collate_fn`` is given, else sample by
    sample and collated; then ``transform(x, y, generator=default_rng([epoch_seed, b]))``;

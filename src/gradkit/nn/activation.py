@@ -9,6 +9,7 @@ import numpy as np
 
 from gradkit.nn import functional as F
 from gradkit.nn import init
+from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
 from gradkit.nn.parameter import Parameter
 from gradkit.ops.linear import linear
@@ -139,6 +140,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input):
+        expect_tensor(f"Flatten({self.extra_repr()})", input)
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -171,10 +173,11 @@ class Maxout(Module):
             init.zeros_(self.bias)
 
     def forward(self, input):
+        label = f"Maxout({self.in_features}→{self.out_features}, pieces={self.pieces})"
+        expect_tensor(label, input)
         if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ValueError(f"Maxout({self.in_features}→{self.out_features}, "
-                             f"pieces={self.pieces}): expected input (*, {self.in_features}), "
-                             f"got {tuple(input.shape)}")
+            raise ValueError(f"{label}: expected input (*, {self.in_features}), got "
+                             f"{tuple(input.shape)}")
         z = linear(input, self.weight, self.bias)
         z = z.reshape(*input.shape[:-1], self.out_features, self.pieces)
         return z.max(dim=-1).values

@@ -9,6 +9,7 @@ size per spatial dim: ⌊(L + 2·padding − dilation·(k − 1) − 1)/stride�
 import numpy as np
 
 from gradkit.nn import init
+from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
 from gradkit.nn.parameter import Parameter
 from gradkit.ops.conv import conv1d, conv2d
@@ -77,6 +78,7 @@ class _ConvNd(Module):
 
     def _check_input(self, input):
         n, c = self._n, self.in_channels
+        expect_tensor(self._label(), input)
         rank_ok = input.ndim in (n + 1, n + 2)
         if not rank_ok or input.shape[-n - 1] != c:
             raise ValueError(f"{self._label()}: expected input (N, {c}, {self._dims}), got "

@@ -9,6 +9,7 @@ of *keeping* one (their p = 1 − this p).
 """
 
 from gradkit import random
+from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
 from gradkit.ops.arithmetic import Mul
 from gradkit.tensor import Tensor
@@ -42,6 +43,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
+        expect_tensor(f"Dropout({self.extra_repr()})", input)
         return dropout(input, self.p, self.training)
 
     def extra_repr(self):

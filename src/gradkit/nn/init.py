@@ -18,14 +18,17 @@ Every function draws from gradkit's shared generator (``gk.manual_seed``) unless
 """
 
 import math
+import warnings
 
 import numpy as np
 
 from gradkit import random
+from gradkit.autograd.engine import note_change
 
 
 def _write(tensor, values):
     tensor._data[...] = values
+    note_change(tensor._vc)  # an in-place change, as every init_ in PyTorch
     return tensor
 
 
@@ -102,9 +105,20 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
+def _zero_element(tensor):
+    """True (after PyTorch's warning) for a weight with no elements, e.g. of Linear(0, 3),
+    whose fan would be 0: the initializations that divide by the fan leave it as it is."""
+    if tensor.numel():
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    return True
+
+
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """U(−bound, bound) with bound = gain·√(3/fan), gain = calculate_gain(nonlinearity, a)
     (He et al. 2015). The defaults are PyTorch's (leaky_relu with a=0, i.e. gain √2)."""
+    if _zero_element(tensor):
+        return tensor
     fan = _calculate_correct_fan(tensor, mode)
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
     return uniform_(tensor, -bound, bound, generator)
@@ -112,12 +126,16 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """N(0, std²) with std = gain/√fan, gain = calculate_gain(nonlinearity, a) (He et al. 2015)."""
+    if _zero_element(tensor):
+        return tensor
     fan = _calculate_correct_fan(tensor, mode)
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
 
 
 def lecun_normal_(tensor, generator=None):
     """N(0, 1/fan_in): the notes' "calibrate the variances with 1/√n" (not in torch.nn.init)."""
+    if _zero_element(tensor):
+        return tensor
     fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, 1.0 / math.sqrt(fan_in), generator)
 

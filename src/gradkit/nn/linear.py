@@ -4,6 +4,7 @@ import numpy as np
 
 from gradkit import random
 from gradkit.nn import init
+from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
 from gradkit.nn.parameter import Parameter
 from gradkit.ops.linear import linear
@@ -18,7 +19,8 @@ class Linear(Module):
     """y = x Wᵀ + b.  x: (*, in_features) -> y: (*, out_features); W: (out, in), b: (out,).
 
     Init: W ~ N(0, 2/in_features) (He/Kaiming normal for ReLU nets, as the notes recommend)
-    and b = 0. PyTorch draws both from U(±1/√in_features) instead."""
+    and b = 0. PyTorch draws both from U(±1/√in_features) instead. ``in_features=0`` works
+    as in PyTorch: W is (out, 0) and y = b."""
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
@@ -33,9 +35,11 @@ class Linear(Module):
             init.zeros_(self.bias)
 
     def _check(self, input):
+        label = f"{type(self).__name__}({self.in_features}→{self.out_features})"
+        expect_tensor(label, input)
         if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ValueError(f"{type(self).__name__}({self.in_features}→{self.out_features}): "
-                             f"expected input (*, {self.in_features}), got {tuple(input.shape)}")
+            raise ValueError(f"{label}: expected input (*, {self.in_features}), got "
+                             f"{tuple(input.shape)}")
 
     def forward(self, input):
         self._check(input)

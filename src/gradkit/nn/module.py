@@ -16,6 +16,7 @@ import collections
 import numpy as np
 
 from gradkit.autograd import grad_mode
+from gradkit.autograd.engine import note_change
 from gradkit.nn.parameter import Parameter
 from gradkit.tensor import RemovableHandle, Tensor
 
@@ -378,6 +379,7 @@ class Module:
                 module, name, t = slots[key]
                 if not assign:
                     t._data[...] = array
+                    note_change(t._vc)
                 elif isinstance(t, Parameter):
                     module._parameters[name] = Parameter(array.astype(t.dtype), t.requires_grad)
                 else:

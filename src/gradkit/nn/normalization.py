@@ -11,6 +11,7 @@ batches seen. In eval mode the running statistics normalize; with
 import numpy as np
 
 from gradkit.nn import init
+from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
 from gradkit.nn.parameter import Parameter
 from gradkit.ops.norm import batch_norm
@@ -54,6 +55,7 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def _check_input(self, input):
+        expect_tensor(f"{type(self).__name__}({self.num_features})", input)
         if input.ndim not in self._ranks or input.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected input "
                              f"{self._expected.format(c=self.num_features)}, "

@@ -5,6 +5,7 @@ pooling math and its backward live. Input (N, C, *spatial) or (C, *spatial); eve
 is pooled on its own, so the layers have no parameters.
 """
 
+from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
 from gradkit.ops.pool import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                               max_pool2d)
@@ -18,10 +19,11 @@ class _Pool(Module):
     _n, _dims = 2, "H, W"
 
     def forward(self, input):
+        label = f"{type(self).__name__}({self.extra_repr()})"
+        expect_tensor(label, input)
         if input.ndim not in (self._n + 1, self._n + 2):
-            raise ValueError(f"{type(self).__name__}({self.extra_repr()}): expected input "
-                             f"(N, C, {self._dims}) or (C, {self._dims}), got "
-                             f"{tuple(input.shape)}")
+            raise ValueError(f"{label}: expected input (N, C, {self._dims}) or "
+                             f"(C, {self._dims}), got {tuple(input.shape)}")
         return self._pool(input)
 
 

@@ -34,6 +34,10 @@ Memory: cols is kh·kw times the input. Forward does not keep it; backward rebui
 needs from the input (which the graph holds anyway), as Caffe does: the saved cols of a
 ResNet-20 step would add ~780 MB at batch 128. The im2col matrices live in per-thread scratch
 buffers reused across calls (see _Scratch).
+
+An empty batch (N = 0) gives an empty (0, O, OH, OW) output, and zero dW and db, as in
+PyTorch; that is why every reshape of an (…, N·OH·OW) matrix names its sizes (−1 cannot be
+inferred from an array of size 0).
 """
 
 import math
@@ -111,7 +115,7 @@ def _im2col(xp, kh, kw, OH, OW, stride, dilation, groups):
                          (sC, sH * dh, sW * dw, sN, sH * sh, sW * sw), writeable=False)
     cols = _scratch.take("cols", windows.shape, xp.dtype)
     np.copyto(cols, windows)
-    return cols.reshape(groups, -1, N * OH * OW)
+    return cols.reshape(groups, C // groups * kh * kw, N * OH * OW)
 
 
 def _gemm(a, b):
@@ -121,7 +125,7 @@ def _gemm(a, b):
 
 def _to_nchw(mat, N, OH, OW, bias=None):
     """A (C, N·OH·OW) matrix (plus bias per C) as a new contiguous (N, C, OH, OW) array."""
-    view = mat.reshape(-1, N, OH, OW).transpose(1, 0, 2, 3)
+    view = mat.reshape(mat.shape[0], N, OH, OW).transpose(1, 0, 2, 3)
     out = np.empty(view.shape, mat.dtype)
     if bias is None:
         np.copyto(out, view)
@@ -138,7 +142,7 @@ class Conv2d(Function):
         cols = self._cols(x)
         out = _gemm(w.reshape(g.groups, g.O // g.groups, -1), cols)
         self.x, self.w = x, w
-        return _to_nchw(out.reshape(g.O, -1), g.N, g.OH, g.OW, b)
+        return _to_nchw(out.reshape(g.O, g.N * g.OH * g.OW), g.N, g.OH, g.OW, b)
 
     def _cols(self, x):
         g = self.geo
@@ -154,7 +158,7 @@ class Conv2d(Function):
             G, Og = g.groups, g.O // g.groups
             gmat = _scratch.take("grad", (g.O, g.N, g.OH, g.OW), grad.dtype)
             np.copyto(gmat, grad.transpose(1, 0, 2, 3))
-            gmat = gmat.reshape(G, Og, -1)
+            gmat = gmat.reshape(G, Og, g.N * g.OH * g.OW)
             if needs[1]:  # cols is rebuilt from the input, not kept (see the module docstring)
                 dw = np.matmul(gmat, self._cols(self.x).transpose(0, 2, 1)).reshape(g.wshape)
             if needs[0]:
@@ -196,12 +200,12 @@ class Conv2d(Function):
         if weight_grad:
             xmat = _scratch.take("input", (g.C, g.N, g.H, g.W), self.x.dtype)
             np.copyto(xmat, self.x.transpose(1, 0, 2, 3))
-            dwt = np.matmul(xmat.reshape(G, Cg, -1), gcols.transpose(0, 2, 1))
+            dwt = np.matmul(xmat.reshape(G, Cg, g.N * g.H * g.W), gcols.transpose(0, 2, 1))
             dwt = dwt.reshape(G, Cg, Og, g.kh, g.kw).transpose(0, 2, 1, 3, 4)
             dw = dwt[..., ::-1, ::-1].reshape(g.wshape)
         wt = w[:, :, ::-1, ::-1].reshape(G, Og, Cg, g.kh * g.kw).transpose(0, 2, 1, 3)
         dx = _gemm(wt.reshape(G, Cg, -1), gcols)
-        return _to_nchw(dx.reshape(g.C, -1), g.N, g.H, g.W), dw
+        return _to_nchw(dx.reshape(g.C, g.N * g.H * g.W), g.N, g.H, g.W), dw
 
 
 def _tuple(value, n, name, op):

@@ -5,13 +5,15 @@ and the multi-label hinge. Scores x: (N, C) or (C,); targets are constants (no g
     multi_margin_loss (PyTorch):             L_i = w_y·Σ_{j≠y} max(0, Δ − x_y + x_j)^p / C
     multilabel_hinge_loss:                   L_i = Σ_j max(0, Δ − y_j·x_j),  y_j ∈ {−1, +1}
 
-'mean' averages L_i over the batch, 'sum' adds them, 'none' returns them.
+'mean' averages L_i over the batch, 'sum' adds them, 'none' returns them. Scores must be
+floating point and a class weight must have their dtype (the rules of gradkit/ops/loss.py).
 """
 
 import numpy as np
 
 from gradkit.autograd.function import Function
-from gradkit.ops.loss import legacy_reduction, reduce_loss, spread_grad
+from gradkit.ops.loss import (check_input, class_weight, legacy_reduction, reduce_loss,
+                              spread_grad)
 from gradkit.tensor import Tensor
 
 
@@ -58,6 +60,7 @@ class LabelMargin(Function):
 
 
 def _batched(input, op):
+    check_input(input, op)
     if input.ndim not in (1, 2):
         raise ValueError(f"{op}: expected scores (N, C) or (C,), got {tuple(input.shape)}")
     return input if input.ndim == 2 else input.reshape(1, -1)
@@ -105,13 +108,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError(f"{op}: only p == 1 and p == 2 supported, got {p}")
     x = _batched(input, op)
     y = _class_labels(x, target, op)
-    w = None
-    if weight is not None:
-        w = (weight._data if isinstance(weight, Tensor) else np.asarray(weight))
-        if w.shape != (x.shape[1],):
-            raise ValueError(f"{op}: weight of shape {w.shape} does not fit {x.shape[1]} "
-                             f"classes; expected ({x.shape[1]},)")
-        w = w.astype(x.dtype, copy=False)
+    w = class_weight(weight, x.shape[1], x.dtype, op)
     out = ClassMargin.apply(x, y, margin=margin, power=p, weight=w, divisor=x.shape[1],
                             reduction=reduction)
     return _finish(out, input, reduction)

@@ -2,7 +2,12 @@
 
     out = x Wᵀ + b          x: (*, in),  W: (out, in),  b: (out,),  out: (*, out)
     dx = g W,   dW = gᵀ x,   db = Σ g   (sums over all leading dims)
+
+Zero sizes work as in PyTorch: in = 0 gives out = b (and dW of shape (out, 0)), an empty
+batch gives an empty output and dW = 0, db = 0.
 """
+
+import math
 
 import numpy as np
 
@@ -14,7 +19,7 @@ class Linear(Function):
     matmul would loop over them)."""
 
     def forward(self, x, weight, bias):
-        x2 = x.reshape(-1, x.shape[-1])
+        x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
         self.x2, self.weight, self.in_shape = x2, weight, x.shape
         out = np.matmul(x2, weight.T)
         if bias is not None:
@@ -23,7 +28,7 @@ class Linear(Function):
 
     def backward(self, g):
         need_x, need_w, need_b = self.needs_input_grad
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = g.reshape(math.prod(g.shape[:-1]), g.shape[-1])
         dx = np.matmul(g2, self.weight).reshape(self.in_shape) if need_x else None
         dw = np.matmul(g2.T, self.x2) if need_w else None
         db = g2.sum(axis=0) if need_b else None

@@ -8,6 +8,11 @@ PyTorch's signatures and semantics. Every loss takes ``reduction``: 'mean' (the 
 
 Shapes: input (N, C) or (N, C, d1, ...) or (C,); class-index target (N,) or (N, d1, ...) or ().
 Inputs with extra dims are moved to (N·d1·…, C) rows before the fused op.
+
+Dtypes: the input must be a floating-point Tensor (integer logits are refused with the fix,
+``.float()``); a class weight given as a Tensor or an array must have the input's dtype
+(PyTorch refuses the mix too, and gradkit never mixes float32 and float64 silently); a list
+of weights and the targets are cast to the input's dtype.
 """
 
 import numpy as np
@@ -15,6 +20,33 @@ import numpy as np
 from gradkit.autograd.function import Function
 from gradkit.ops.unary import sigmoid_array
 from gradkit.tensor import Tensor
+
+
+def check_input(input, op):
+    """Refuse what no loss takes: a non-Tensor input, or one that is not floating point."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected the input as a Tensor, got {type(input).__name__}; "
+                        "wrap it with gk.tensor(...)")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected floating-point scores, got input of dtype "
+                        f"{input.dtype}; convert it with input.float()")
+
+
+def class_weight(weight, c, dtype, op):
+    """A class weight (C,) as an array of the input's dtype. A Tensor or an array must have
+    that dtype already (PyTorch refuses a mix too); a list is converted."""
+    if weight is None:
+        return None
+    typed = isinstance(weight, (Tensor, np.ndarray))
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.shape != (c,):
+        raise ValueError(f"{op}: weight of shape {w.shape} does not fit {c} classes; "
+                         f"expected ({c},)")
+    if typed and w.dtype != dtype:
+        raise TypeError(f"{op}: the class weight has dtype {w.dtype} but the input has "
+                        f"{np.dtype(dtype)}; make them match, e.g. weight.to(input.dtype) "
+                        "(or convert the model with .float() / .double())")
+    return w.astype(dtype, copy=False)
 
 
 def legacy_reduction(reduction, size_average, reduce, op):
@@ -198,16 +230,6 @@ def _labels(target, c, ignore_index, op):
     return y.astype(np.intp, copy=False), valid
 
 
-def _class_weight(weight, c, dtype, op):
-    if weight is None:
-        return None
-    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
-    if w.shape != (c,):
-        raise ValueError(f"{op}: weight of shape {w.shape} does not fit {c} classes; "
-                         f"expected ({c},)")
-    return w.astype(dtype, copy=False)
-
-
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy of logits ``input`` (N, C) against class indices (N,) or class
@@ -221,10 +243,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = legacy_reduction(reduction, size_average, reduce, op)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    check_input(input, op)
     index_target = target.dtype.kind in "iub"
     x, t, sample_shape = _rows(input, target, op, index_target)
     c = x.shape[1]
-    w = _class_weight(weight, c, x.dtype, op)
+    w = class_weight(weight, c, x.dtype, op)
     if index_target:
         y, valid = _labels(t, c, ignore_index, op)
         out = CrossEntropy.apply(x, y, w, valid, reduction=reduction,
@@ -244,9 +267,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     at class indices ``target`` (N,): −w_y·input[i, y]; mean divides by Σ w_y."""
     op = "nll_loss"
     reduction = legacy_reduction(reduction, size_average, reduce, op)
+    check_input(input, op)
     x, t, sample_shape = _rows(input, target, op, True)
     y, valid = _labels(t, x.shape[1], ignore_index, op)
-    out = NLLLoss.apply(x, y, _class_weight(weight, x.shape[1], x.dtype, op), valid,
+    out = NLLLoss.apply(x, y, class_weight(weight, x.shape[1], x.dtype, op), valid,
                         reduction=reduction)
     return out.reshape(*sample_shape) if reduction == "none" else out
 
@@ -313,6 +337,7 @@ class BCEWithLogits(Function):
 
 
 def _same_shape(input, target, op):
+    check_input(input, op)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{op}: target size {tuple(target.shape)} must be the same as input "
                          f"size {tuple(input.shape)}")

@@ -100,6 +100,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: running_mean and running_var must be given when not "
                          "training")
+    if input.shape[0] == 0:  # an empty batch: an empty output, statistics untouched (PyTorch)
+        shape = (1, channels) + (1,) * (input.ndim - 2)
+        out = input * weight.reshape(shape) if weight is not None else input * 1.0
+        return out + bias.reshape(shape) if bias is not None else out
     if training and input.numel() // max(channels, 1) <= 1:
         raise ValueError("Expected more than 1 value per channel when training, got input size "
                          f"{tuple(input.shape)}")

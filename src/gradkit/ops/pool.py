@@ -153,7 +153,8 @@ class AvgPool2d(Function):
         x4 = x.reshape(geo.shape)
         self.geo, self.count, self.in_shape = geo, count, x.shape
         if geo.tiled and geo.OH == geo.OW == 1:
-            total = x4.reshape(geo.shape[0], geo.shape[1], -1).sum(axis=2)
+            N, C, H, W = geo.shape
+            total = x4.reshape(N, C, H * W).sum(axis=2)
             return (total / count).reshape(out_shape)
         rows = self._row_views(geo, geo.padded(x4, 0))
         summed = rows[0].copy()

@@ -6,16 +6,20 @@
     smooth_l1_loss  ℓ = ½d²/β if |d| < β else |d| − ½β   (β = 0: |d|)  ℓ' = clip(d/β, −1, 1)
 
 Huber is smooth L1 scaled by δ (huber_δ = δ·smooth_l1_β=δ). Input and target broadcast
-against each other (PyTorch warns when their shapes differ); both get gradients. An optional
+against each other and both get gradients; when their shapes differ a UserWarning says so,
+with PyTorch's words (an input (4, 1) against a target (4,) is a (4, 4) loss, rarely what
+was meant). An optional
 ``weight`` of the input's shape multiplies ℓ; the weighted 'mean' divides by Σ weight for
 mse and l1 and by the element count for huber, exactly as PyTorch does.
 """
+
+import warnings
 
 import numpy as np
 
 from gradkit.autograd.function import Function
 from gradkit.ops._util import unbroadcast
-from gradkit.ops.loss import legacy_reduction, reduce_loss, spread_grad
+from gradkit.ops.loss import check_input, legacy_reduction, reduce_loss, spread_grad
 from gradkit.tensor import Tensor
 
 
@@ -72,6 +76,7 @@ _SLOPES = {
 
 
 def _pointwise(input, target, weight, kind, param, reduction, weight_mean, op):
+    check_input(input, op)
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target, input.dtype))
     try:
@@ -79,6 +84,11 @@ def _pointwise(input, target, weight, kind, param, reduction, weight_mean, op):
     except ValueError:
         raise ValueError(f"{op}: input {tuple(input.shape)} and target "
                          f"{tuple(target.shape)} do not broadcast") from None
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size {tuple(target.shape)} that is different to the "
+                      f"input size {tuple(input.shape)}. This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
     w = None

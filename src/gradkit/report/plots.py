@@ -62,7 +62,8 @@ def loss_curves(steps, losses, epoch_steps=(), val_losses=()):
 
 
 def accuracy_curves(epochs, train_acc, val_acc=None):
-    """Train and validation accuracy per epoch with the gap between them shaded."""
+    """Train and validation accuracy per epoch with the gap between them shaded (the final
+    gap is the legend's title, so it never covers a curve)."""
     fig = _figure(6.5, 3.6)
     ax = fig.add_subplot(1, 1, 1)
     epochs, train_acc = np.asarray(epochs), np.asarray(train_acc, dtype=float)
@@ -73,16 +74,22 @@ def accuracy_curves(epochs, train_acc, val_acc=None):
         ax.fill_between(epochs, train_acc * 100, val_acc * 100, color="#fdd0a2", alpha=0.6,
                         label="gap (train − validation)")
         gap = round((train_acc[-1] - val_acc[-1]) * 100, 1) + 0.0  # no "-0.0"
-        ax.text(0.98, 0.3, f"final gap (train − validation): {gap:+.1f} points",
-                transform=ax.transAxes, ha="right", fontsize=9, color="#a63603")
+        title = f"final gap: {gap:+.1f} points"
+    else:
+        title = None
     low = np.nanmin(np.concatenate([train_acc, val_acc if val_acc is not None else []]))
     ax.set_ylim(max(0.0, math.floor(low * 100 / 5) * 5 - 1), 100.5)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    if len(epochs) <= 12:
+        ax.set_xticks(epochs)  # one tick per epoch, never fractional
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy (%)")
     ax.set_title("accuracy per epoch")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best", title=title, title_fontsize=8)
     return png(fig)
 
 
@@ -100,26 +107,30 @@ def learning_rate(steps, lrs):
 
 
 def confusion_matrix(counts, classes):
-    """Rows: true class, columns: predicted; colour: share of the row, numbers: counts."""
+    """Rows: true class, columns: predicted. Colour and numbers agree: both are the share of
+    the row (the true class), in percent; each row's sample count is in its tick label."""
     n = len(classes)
     size = min(9.0, 2.0 + 0.45 * n)
-    fig = _figure(size + 1.0, size)
+    fig = _figure(size + 1.5, size)
     ax = fig.add_subplot(1, 1, 1)
-    rows = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    image = ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
+    totals = counts.sum(axis=1)
+    rows = counts / np.maximum(totals[:, None], 1)
+    image = ax.imshow(rows * 100, cmap="Blues", vmin=0, vmax=100)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="% of the true class")
     if n <= 20:
         for i in range(n):
             for j in range(n):
                 if counts[i, j]:
-                    ax.text(j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=8,
+                    share = rows[i, j] * 100
+                    text = "<1" if share < 1 else ">99" if 99 < share < 100 else f"{share:.0f}"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=8,
                             color="white" if rows[i, j] > 0.5 else "black")
     labels = [str(c) for c in classes]
     ax.set_xticks(range(n), labels, rotation=90 if max(map(len, labels)) > 3 else 0, fontsize=8)
-    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.set_yticks(range(n), [f"{c} (n={int(t)})" for c, t in zip(labels, totals)], fontsize=8)
     ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_title("confusion matrix (test)")
+    ax.set_ylabel("true class (test samples)")
+    ax.set_title("confusion matrix (test), % of each true class")
     return png(fig)
 
 
@@ -177,10 +188,53 @@ def misclassified(samples, true, pred, confidence, classes, columns=8):
     return png(fig, tight=False)
 
 
+def _units(shown, total):
+    return f"all {total} units" if shown == total else f"{shown} of {total} units"
+
+
+def _weight_vectors(w):
+    """A layer on 2 inputs: every unit's weight vector as an arrow in the input plane."""
+    fig = _figure(5, 5)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.quiver(np.zeros(len(w)), np.zeros(len(w)), w[:, 0], w[:, 1], angles="xy",
+              scale_units="xy", scale=1, color=TRAIN, alpha=0.7, width=0.004)
+    bound = float(np.abs(w).max()) * 1.1 or 1.0
+    ax.set_xlim(-bound, bound)
+    ax.set_ylim(-bound, bound)
+    ax.set_aspect("equal")
+    ax.axhline(0, color="#999", lw=0.5)
+    ax.axvline(0, color="#999", lw=0.5)
+    ax.set_xlabel("weight on input x0")
+    ax.set_ylabel("weight on input x1")
+    ax.set_title(f"first-layer weight vectors, {_units(len(w), len(w))}", fontsize=10)
+    ax.grid(alpha=0.3)
+    return png(fig)
+
+
+def _weight_matrix(w, max_units):
+    from matplotlib.ticker import MaxNLocator
+
+    shown = w.reshape(len(w), -1)[:max_units]
+    fig = _figure(7, 3.5)
+    ax = fig.add_subplot(1, 1, 1)
+    bound = float(np.abs(shown).max()) or 1.0
+    image = ax.imshow(shown, cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto",
+                      interpolation="nearest")
+    fig.colorbar(image, ax=ax, label="weight")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("input")
+    ax.set_ylabel("unit")
+    ax.set_title(f"first-layer weights, {_units(len(shown), len(w))} "
+                 f"(weight {tuple(w.shape)})", fontsize=10)
+    return png(fig)
+
+
 def first_layer(weight, input_shape, max_units=64):
     """The first layer's weights as pictures: each convolution filter, or each Linear unit's
-    weights reshaped to the input image; red positive, blue negative, zero white. Weights
-    that cannot be pictured (non-image inputs) are shown as a matrix."""
+    weights reshaped to the input image; red positive, blue negative, zero white. A layer on
+    2 inputs is drawn as weight vectors in the input plane; other weights that cannot be
+    pictured (non-image inputs) as a matrix. Titles say how many units are drawn."""
     w = np.asarray(weight, dtype=np.float64)
     images = None
     if w.ndim == 4:
@@ -190,17 +244,9 @@ def first_layer(weight, input_shape, max_units=64):
         images = w.reshape((len(w),) + tuple(input_shape))
         images = images[:, 0] if input_shape[0] == 1 else images.transpose(0, 2, 3, 1)
     if images is None:
-        shown = w.reshape(len(w), -1)[:max_units]
-        fig = _figure(7, 3.5)
-        ax = fig.add_subplot(1, 1, 1)
-        bound = float(np.abs(shown).max()) or 1.0
-        image = ax.imshow(shown, cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto",
-                          interpolation="nearest")
-        fig.colorbar(image, ax=ax)
-        ax.set_xlabel("input")
-        ax.set_ylabel("unit")
-        ax.set_title(f"first-layer weights {tuple(w.shape)}")
-        return png(fig)
+        if w.ndim == 2 and w.shape[1] == 2:
+            return _weight_vectors(w)
+        return _weight_matrix(w, max_units)
     images = images[:max_units]
     n = len(images)
     columns = min(n, 8 if n <= 16 else 16)
@@ -215,13 +261,16 @@ def first_layer(weight, input_shape, max_units=64):
         else:
             bound = float(np.abs(img).max()) or 1.0
             _draw(ax, img, x0, y0, cmap="RdBu_r", vmin=-bound, vmax=bound)
-    fig.suptitle(f"first-layer weights {tuple(w.shape)}: one picture per "
-                 f"{'filter' if w.ndim == 4 else 'unit'} (red +, blue −)", fontsize=9)
+    kind = "filters" if w.ndim == 4 else "units"
+    what = _units(n, len(w)).replace("units", kind)
+    fig.suptitle(f"first-layer weights {tuple(w.shape)}: {what}, one picture each "
+                 "(red +, blue −)", fontsize=9)
     return png(fig, tight=False)
 
 
-def decision_regions(predict, x, y, classes, resolution=200):
-    """A 2-D classifier's predicted class over the plane, with the samples on top."""
+def decision_regions(predict, x, y, classes, resolution=200, wrong=()):
+    """A 2-D classifier's predicted class over the plane, with the samples on top; the
+    samples indexed by ``wrong`` (the misclassified ones) are circled."""
     fig = _figure(5.5, 5)
     ax = fig.add_subplot(1, 1, 1)
     lo, hi = x.min(axis=0) - 0.2, x.max(axis=0) + 0.2
@@ -236,6 +285,9 @@ def decision_regions(predict, x, y, classes, resolution=200):
         mask = y == c
         ax.scatter(x[mask, 0], x[mask, 1], s=14, color=f"C{c}", edgecolors="k",
                    linewidths=0.4, label=str(classes[c]))
+    if len(wrong):
+        ax.scatter(x[wrong, 0], x[wrong, 1], s=90, facecolors="none", edgecolors="#d62728",
+                   linewidths=1.2, label=f"misclassified ({len(wrong)})")
     ax.legend(fontsize=8)
     ax.set_title("decision regions and test samples")
     return png(fig)

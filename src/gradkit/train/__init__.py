@@ -7,9 +7,10 @@
 """
 
 from gradkit.train import callbacks
-from gradkit.train.callbacks import (EMA, Callback, Checkpoint, EarlyStopping, GradientClipping,
-                                     IntervalTrigger, LRScheduler, MetricsLogger, NaNGuard,
-                                     NonFiniteError, ProgressBar)
+from gradkit.train.callbacks import (EMA, Callback, Checkpoint, CSVLogger, EarlyStopping,
+                                     GradientClipping, IntervalTrigger, LRScheduler,
+                                     MetricsLogger, NaNGuard, NonFiniteError, ProgressBar,
+                                     TensorBoardLogger)
 from gradkit.train.checkpoint import (CheckpointError, checkpoint_info, load_checkpoint,
                                       save_checkpoint)
 from gradkit.train.interrupt import TrainingInterrupted
@@ -19,5 +20,5 @@ from gradkit.train.trainer import Trainer
 __all__ = ["Trainer", "TrainerState", "TrainingInterrupted", "batch_accuracy", "callbacks",
            "Callback", "IntervalTrigger", "Checkpoint", "EarlyStopping", "EMA",
            "GradientClipping", "LRScheduler", "MetricsLogger", "NaNGuard", "NonFiniteError",
-           "ProgressBar", "CheckpointError", "checkpoint_info", "load_checkpoint",
-           "save_checkpoint"]
+           "ProgressBar", "CSVLogger", "TensorBoardLogger", "CheckpointError",
+           "checkpoint_info", "load_checkpoint", "save_checkpoint"]

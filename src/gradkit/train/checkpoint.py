@@ -8,18 +8,27 @@ e.g. EMA weights). The header's metadata (str -> str, JSON inside) holds the res
     optimizer            class, param_groups, state skeleton
     scheduler            class(es) and state     rng         gk.get_rng_state()
     epoch, step, config  from ``extra``          extra       the rest of ``extra``
-    checksum             sha256 of every tensor (name, dtype, shape, bytes)
+    checksum             sha256 of every tensor (name, dtype, shape, bytes) and of every
+                         other metadata field (name, text)
 
 Nested values keep their Python types through JSON: a tensor becomes
 ``{"__tensor__": key}``, a tuple ``{"__tuple__": [...]}``, a dict with non-string keys
 ``{"__items__": [[k, v], ...]}`` (the optimizer's state is keyed by int) and a Counter
 ``{"__counter__": [...]}`` (MultiStepLR's milestones).
 
-Writes are atomic: the file is written under a temporary name in the same folder, flushed to
-disk, then renamed over the target (``os.replace``), so a crash leaves the old file or the
-new one, never a torn one. Reading checks the file before touching the model: a missing,
-truncated, corrupted, foreign or mismatched file raises ``CheckpointError`` saying what is
-wrong, and nothing is loaded.
+Writes are atomic: the file is written under a temporary name in the same folder
+(``.<name>.tmp<pid>``), flushed to disk, then renamed over the target (``os.replace``), so a
+crash leaves the old file or the new one, never a torn one; the file gets the permissions the
+process umask allows (0644 under the usual 022), like any file the user creates. Reading
+checks the file before touching the model: a missing, truncated, corrupted, foreign or
+mismatched file, or malformed metadata (a missing field, a wrong type, a dangling tensor
+reference, JSON nested too deep), raises ``CheckpointError`` naming the file, and nothing is
+loaded.
+
+Format ``gradkit.checkpoint/2`` (this version) checksums the metadata too, so an edited lr,
+step or RNG state is refused. Files of format 1 (earlier gradkit) still load; their checksum
+covers only the tensors, so their metadata is trusted as it stands. A format-2 file cannot be
+read as format 1: the format field is itself covered by the checksum.
 """
 
 import collections
@@ -35,9 +44,12 @@ from gradkit import random as gk_random
 from gradkit.serialization import save as gk_save
 from gradkit.tensor import Tensor
 
-FORMAT = "gradkit.checkpoint/1"
+FORMAT = "gradkit.checkpoint/2"
+_LEGACY = "gradkit.checkpoint/1"  # checksum over the tensors only
 _FORMAT_KEY = "gradkit.checkpoint"
+_ORDER_KEY = "gradkit.key_order"  # written by gk.save
 _MAX_HEADER = 100_000_000
+_MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError)
 
 
 class CheckpointError(Exception):
@@ -90,12 +102,17 @@ def _decode(value, tensors):
     return {k: _decode(v, tensors) for k, v in value.items()}
 
 
-def _checksum(arrays):
+def _checksum(arrays, meta=None):
+    """sha256 of the tensors (name, dtype, shape, bytes) and, when given, of the metadata
+    fields (name and text, in name order; the checksum field itself excluded)."""
     digest = hashlib.sha256()
     for key in sorted(arrays):
         a = np.ascontiguousarray(arrays[key])
         digest.update(f"{key}|{a.dtype.str}|{a.shape}".encode())
         digest.update(a.data)
+    for key in sorted(meta or {}):
+        if key != "checksum":
+            digest.update(json.dumps([key, meta[key]]).encode())
     return digest.hexdigest()
 
 
@@ -136,7 +153,8 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, extra=None):
         if key in skeleton:
             meta[key] = json.dumps(skeleton[key])
     meta["extra"] = json.dumps(skeleton)
-    meta["checksum"] = _checksum(tensors)
+    meta[_ORDER_KEY] = json.dumps(list(tensors))
+    meta["checksum"] = _checksum(tensors, meta)
     _atomic_save(tensors, path, meta)
     return path
 
@@ -146,6 +164,7 @@ def _atomic_save(tensors, path, meta):
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         gk_save(tensors, tmp, metadata=meta)
+        os.chmod(tmp, 0o666 & ~_umask())
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -162,6 +181,19 @@ def _atomic_save(tensors, path, meta):
         pass
 
 
+def _umask():
+    """The process umask, read without changing it where /proc allows."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 # ----- reading -----
 
 def _read_header(path, data):
@@ -175,8 +207,8 @@ def _read_header(path, data):
                               f"{n} bytes but the file has {len(data)}")
     try:
         header = json.loads(data[8:8 + n])
-    except (UnicodeDecodeError, ValueError) as e:
-        raise CheckpointError(f"{path}: corrupted safetensors header ({e})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise CheckpointError(f"{path}: corrupted safetensors header ({_what(e)})") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: corrupted safetensors header (not a JSON object)")
     try:
@@ -188,6 +220,64 @@ def _read_header(path, data):
         raise CheckpointError(f"{path}: truncated: its tensors need {8 + n + end} bytes, the "
                               f"file has {len(data)} (an interrupted copy or download?)")
     return header
+
+
+def _what(error):
+    if isinstance(error, RecursionError):
+        return "JSON nested too deep"
+    if isinstance(error, KeyError):
+        return f"no {error.args[0]!r} where one is needed"
+    return str(error) or type(error).__name__
+
+
+def _field(path, meta, key, kind, optional=False):
+    """Metadata field ``key`` parsed from JSON and checked to be a ``kind``."""
+    if key not in meta:
+        if optional:
+            return None
+        raise CheckpointError(f"{path}: malformed metadata: the {key!r} field is missing")
+    try:
+        value = json.loads(meta[key])
+    except (TypeError, ValueError, RecursionError) as e:
+        raise CheckpointError(f"{path}: malformed metadata in {key!r} ({_what(e)})") from None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise CheckpointError(f"{path}: malformed metadata: {key!r} should be a "
+                              f"{kind.__name__ if isinstance(kind, type) else 'number'}, got "
+                              f"a {type(value).__name__}")
+    return value
+
+
+def _parse(path, meta):
+    """The metadata fields parsed and their shapes checked; CheckpointError otherwise."""
+    out = {"model": _field(path, meta, "model", dict), "rng": _field(path, meta, "rng", dict),
+           "extra": _field(path, meta, "extra", dict),
+           "optimizer": _field(path, meta, "optimizer", dict, optional=True),
+           "scheduler": _field(path, meta, "scheduler", list, optional=True) or [],
+           "epoch": _field(path, meta, "epoch", int, optional=True),
+           "step": _field(path, meta, "step", int, optional=True)}
+    if "config" in meta:
+        out["config"] = _field(path, meta, "config", (dict, type(None)))
+    model = out["model"]
+    if not isinstance(model.get("class"), str) or not isinstance(model.get("keys"), list) \
+            or not all(isinstance(k, str) for k in model["keys"]):
+        raise CheckpointError(f"{path}: malformed metadata: 'model' needs a class name and a "
+                              "list of state-dict keys")
+    for key, entries in (("optimizer", [out["optimizer"]] if out["optimizer"] else []),
+                         ("scheduler", out["scheduler"])):
+        if not all(isinstance(e, dict) and isinstance(e.get("class"), str) and "state" in e
+                   for e in entries):
+            raise CheckpointError(f"{path}: malformed metadata: each {key!r} entry needs a "
+                                  "class name and a state")
+    return out
+
+
+def _decoded(path, value, tensors, where):
+    """``_decode`` with a malformed skeleton (a dangling tensor reference, a wrong type)
+    reported as CheckpointError naming the file and the field."""
+    try:
+        return _decode(value, tensors)
+    except _MALFORMED as e:
+        raise CheckpointError(f"{path}: malformed metadata in {where!r} ({_what(e)})") from None
 
 
 def _read(path):
@@ -204,8 +294,10 @@ def _read(path):
         raise CheckpointError(f"{path}: cannot read the checkpoint ({e})") from None
     header = _read_header(path, data)
     meta = header.get("__metadata__") or {}
-    if meta.get(_FORMAT_KEY) != FORMAT:
-        found = meta.get(_FORMAT_KEY)
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: corrupted safetensors header (bad metadata)")
+    found = meta.get(_FORMAT_KEY)
+    if found not in (FORMAT, _LEGACY):
         what = f"format {found!r}, this gradkit reads {FORMAT!r}" if found else \
             "a safetensors file without training metadata; load a plain state dict with gk.load"
         raise CheckpointError(f"{path}: not a gradkit training checkpoint ({what})")
@@ -215,15 +307,11 @@ def _read(path):
                    for k, v in safetensors.numpy.load(data).items()}
     except Exception as e:  # the library's own error types vary between versions
         raise CheckpointError(f"{path}: corrupted tensor data ({e})") from None
-    if meta.get("checksum") != _checksum(tensors):
-        raise CheckpointError(f"{path}: corrupted: the tensors do not match the checksum "
-                              "written with them (the file was changed after it was saved)")
-    try:
-        meta = {k: (v if k in ("checksum", _FORMAT_KEY) else json.loads(v))
-                for k, v in meta.items() if k != "gradkit.key_order"}
-    except ValueError as e:
-        raise CheckpointError(f"{path}: corrupted metadata ({e})") from None
-    return meta, tensors
+    if meta.get("checksum") != _checksum(tensors, meta if found == FORMAT else None):
+        raise CheckpointError(f"{path}: corrupted: the tensors or the metadata do not match "
+                              "the checksum written with them (the file was changed after it "
+                              "was saved)")
+    return _parse(path, meta), tensors
 
 
 def checkpoint_info(path):
@@ -232,11 +320,11 @@ def checkpoint_info(path):
     ``config`` and ``extra``. Raises CheckpointError for a bad file."""
     meta, tensors = _read(path)
     return {"model": meta["model"]["class"],
-            "optimizer": meta["optimizer"]["class"] if "optimizer" in meta else None,
-            "scheduler": [s["class"] for s in meta.get("scheduler", [])] or None,
-            "epoch": meta.get("epoch"), "step": meta.get("step"),
-            "config": _decode(meta.get("config"), tensors),
-            "extra": _decode(meta["extra"], tensors)}
+            "optimizer": meta["optimizer"]["class"] if meta["optimizer"] else None,
+            "scheduler": [s["class"] for s in meta["scheduler"]] or None,
+            "epoch": meta["epoch"], "step": meta["step"],
+            "config": _decoded(path, meta.get("config"), tensors, "config"),
+            "extra": _decoded(path, meta["extra"], tensors, "extra")}
 
 
 def _check_model(path, meta, tensors, model):
@@ -261,6 +349,25 @@ def _check_model(path, meta, tensors, model):
     return saved
 
 
+def _optimizer_state(path, meta, tensors, optimizer):
+    if meta["optimizer"] is None:
+        raise CheckpointError(f"{path} holds no optimizer state")
+    if meta["optimizer"]["class"] != type(optimizer).__name__:
+        raise CheckpointError(f"{path} holds {meta['optimizer']['class']} state; this "
+                              f"optimizer is a {type(optimizer).__name__}")
+    state = _decoded(path, meta["optimizer"]["state"], tensors, "optimizer")
+    try:
+        sizes = [len(g["params"]) for g in state["param_groups"]]
+        state["state"].items()
+    except _MALFORMED as e:
+        raise CheckpointError(f"{path}: malformed metadata in 'optimizer' ({_what(e)})") from None
+    have = [len(g["params"]) for g in optimizer.param_groups]
+    if sizes != have:
+        raise CheckpointError(f"{path}: the optimizer's parameter groups have sizes {sizes} "
+                              f"in the checkpoint and {have} here")
+    return state
+
+
 def load_checkpoint(path, model, optimizer=None, scheduler=None):
     """Load a checkpoint written by ``save_checkpoint`` into ``model`` (and the optimizer and
     scheduler(s) when given); returns the ``extra`` dict, plus ``rng`` (the gk RNG state at
@@ -269,31 +376,26 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None):
     Everything is checked before anything is loaded; a problem raises CheckpointError."""
     meta, tensors = _read(path)
     saved = _check_model(path, meta, tensors, model)
-    optim_state = None
-    if optimizer is not None:
-        if "optimizer" not in meta:
-            raise CheckpointError(f"{path} holds no optimizer state")
-        if meta["optimizer"]["class"] != type(optimizer).__name__:
-            raise CheckpointError(f"{path} holds {meta['optimizer']['class']} state; this "
-                                  f"optimizer is a {type(optimizer).__name__}")
-        optim_state = _decode(meta["optimizer"]["state"], tensors)
-        sizes = [len(g["params"]) for g in optim_state["param_groups"]]
-        have = [len(g["params"]) for g in optimizer.param_groups]
-        if sizes != have:
-            raise CheckpointError(f"{path}: the optimizer's parameter groups have sizes {sizes} "
-                                  f"in the checkpoint and {have} here")
+    optim_state = (_optimizer_state(path, meta, tensors, optimizer)
+                   if optimizer is not None else None)
     scheds = _schedulers(scheduler)
-    saved_scheds = meta.get("scheduler", [])
     if scheds:
-        names = [s["class"] for s in saved_scheds]
+        names = [s["class"] for s in meta["scheduler"]]
         if names != [type(s).__name__ for s in scheds]:
             raise CheckpointError(f"{path} holds scheduler(s) {names or 'none'}; given "
                                   f"{[type(s).__name__ for s in scheds]}")
+    sched_states = [_decoded(path, s["state"], tensors, "scheduler") for s in meta["scheduler"]]
+    extra = _decoded(path, meta["extra"], tensors, "extra")
+    if not isinstance(extra, dict):
+        raise CheckpointError(f"{path}: malformed metadata: 'extra' is not a mapping")
     model.load_state_dict(saved)
-    if optimizer is not None:
-        optimizer.load_state_dict(optim_state)
-    for sched, state in zip(scheds, saved_scheds):
-        sched.load_state_dict(_decode(state["state"], tensors))
-    extra = _decode(meta["extra"], tensors)
+    try:
+        if optimizer is not None:
+            optimizer.load_state_dict(optim_state)
+        for sched, state in zip(scheds, sched_states):
+            sched.load_state_dict(state)
+    except _MALFORMED as e:
+        raise CheckpointError(f"{path}: malformed optimizer or scheduler state ({_what(e)})") \
+            from None
     extra["rng"] = meta["rng"]
     return extra

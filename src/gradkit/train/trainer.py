@@ -24,7 +24,13 @@ during a step, into the epoch record otherwise.
 
 Run folder (``out_dir``): ``metrics.jsonl`` (a MetricsLogger is added unless one is given)
 and ``checkpoints/`` (a Checkpoint keeping ``last`` and, with a val_loader, the best by
-val_accuracy, or by val_loss when there is no accuracy, unless one is given). SIGINT/SIGTERM
+val_accuracy, or by val_loss when there is no accuracy, unless one is given). A NaNGuard is
+added unless one is given or ``nan_guard=False``, so a diverging run stops with the weights
+still finite instead of saving NaN as ``last``.
+
+Refused at once, naming what was given: a train loader with no batches, and a regression
+pair whose shapes differ (float targets of another shape than the output, e.g. outputs
+(N, 1) against targets (N,), which a loss would silently broadcast to (N, N)). SIGINT/SIGTERM
 during ``fit()`` finish the current step, write ``checkpoints/last.safetensors`` and raise
 ``TrainingInterrupted``, a SystemExit with code 128 + signal number (a second Ctrl-C aborts
 at once).
@@ -38,7 +44,6 @@ replayed and the batches already trained on are skipped (they are loaded, not tr
 
 import itertools
 import json
-import math
 import signal
 import sys
 import time
@@ -54,10 +59,13 @@ from gradkit.tensor import Tensor, as_array
 from gradkit.train.callbacks.base import make_trigger
 from gradkit.train.callbacks.checkpoint import Checkpoint
 from gradkit.train.callbacks.metrics import MetricsLogger
+from gradkit.train.callbacks.nan_guard import NaNGuard
 from gradkit.train.callbacks.schedule import LRScheduler
+from gradkit.train.checks import check_loader, check_pair, loader_sizes
 from gradkit.train.checkpoint import (CheckpointError, checkpoint_info, load_checkpoint,
                                       save_checkpoint)
 from gradkit.train.interrupt import SignalCatcher, TrainingInterrupted
+from gradkit.train.run_folder import resume_checkpoint
 from gradkit.train.state import TrainerState, batch_accuracy
 
 
@@ -97,11 +105,12 @@ class Trainer:
         config: a dict (or pydantic model) stored in every checkpoint as metadata (the
             resolved run config); values JSON cannot hold (paths) are stored as strings.
         seed: if given, ``gk.manual_seed(seed)`` is called here.
+        nan_guard: add a NaNGuard (unless ``callbacks`` has one); False to train without.
     """
 
     def __init__(self, model, optimizer, train_loader, loss_fn=None, val_loader=None,
                  scheduler=None, scheduler_interval="epoch", max_epochs=None, max_steps=None,
-                 callbacks=(), out_dir=None, config=None, seed=None):
+                 callbacks=(), out_dir=None, config=None, seed=None, nan_guard=True):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"Trainer: scheduler_interval must be 'epoch' or 'step', got "
                              f"{scheduler_interval!r}")
@@ -118,6 +127,8 @@ class Trainer:
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.config = _plain_config(config)
         callbacks = list(callbacks)
+        if nan_guard and not any(isinstance(c, NaNGuard) for c in callbacks):
+            callbacks.append(NaNGuard())
         if scheduler is not None:
             callbacks.append(LRScheduler(scheduler, interval=scheduler_interval))
         if self.out_dir is not None:
@@ -144,6 +155,7 @@ class Trainer:
         history (a list of epoch records). Calling it again continues (e.g. with a larger
         max_epochs)."""
         self.should_stop, self.stop_reason = False, None
+        check_loader(self.train_loader)
         self._sort_callbacks()
         self._clock = time.perf_counter() - self.state.elapsed
         try:
@@ -195,6 +207,7 @@ class Trainer:
         self._fire("on_batch_start")
         self.optimizer.zero_grad()
         output = self.model(x)
+        check_pair(output, y)
         loss = self.loss_fn(output, y)
         s.output, s.loss = output, loss
         loss.backward()
@@ -222,8 +235,10 @@ class Trainer:
 
     def _end_epoch(self):
         s, t = self.state, self.state.totals
-        record = {"epoch": s.epoch, "step": s.step,
-                  "train_loss": t["loss"] / t["samples"] if t["samples"] else math.nan}
+        if not t["samples"]:
+            raise ValueError(f"Trainer: epoch {s.epoch} had no batches: the train loader "
+                             f"yielded nothing ({loader_sizes(self.train_loader)})")
+        record = {"epoch": s.epoch, "step": s.step, "train_loss": t["loss"] / t["samples"]}
         if t["counted"]:
             record["train_accuracy"] = t["correct"] / t["counted"]
         if self.val_loader is not None:
@@ -344,25 +359,31 @@ class Trainer:
 
     def resume(self, path):
         """Restore a checkpoint written by this Trainer (a file, or a run folder: its
-        ``checkpoints/last.safetensors``) so that ``fit()`` continues exactly where it
+        ``checkpoints/last.safetensors``, or the whole top-k checkpoint with the most steps
+        when ``last`` is missing or corrupt) so that ``fit()`` continues exactly where it
         stopped. Build the Trainer as for the original run first. Returns self."""
         path = Path(path)
         if path.is_dir():
-            path = path / "checkpoints" / "last.safetensors"
-            if not path.exists():
-                raise CheckpointError(f"no {path.name} in {path.parent}: nothing to resume")
+            found = resume_checkpoint(path)
+            if found is None:
+                raise CheckpointError(f"no usable checkpoint in {path / 'checkpoints'}: "
+                                      "nothing to resume")
+            path = found
         if "trainer" not in (checkpoint_info(path)["extra"] or {}):
             raise CheckpointError(f"{path} was written by save_checkpoint, not by a Trainer: "
                                   "it has no training state to resume (load it with "
                                   "load_checkpoint)")
         extra = load_checkpoint(path, self.model, self.optimizer, self._schedulers())
         t, s = extra["trainer"], self.state
-        s.epoch, s.step, s.batch_idx = extra["epoch"], extra["step"], t["batch_idx"]
-        s.totals, s.elapsed, s.history = t["totals"], t["elapsed"], t["history"]
-        s.epoch_record = t["epoch_record"]
-        current = {"global": extra["rng"], "loaders": t["loaders"]}
-        self._set_rng_states(current)
-        self._epoch_start_rng = t["epoch_start_rng"]
+        try:
+            s.epoch, s.step, s.batch_idx = extra["epoch"], extra["step"], t["batch_idx"]
+            s.totals, s.elapsed, s.history = t["totals"], t["elapsed"], t["history"]
+            s.epoch_record = t["epoch_record"]
+            current = {"global": extra["rng"], "loaders": t["loaders"]}
+            self._set_rng_states(current)
+            self._epoch_start_rng = t["epoch_start_rng"]
+        except (KeyError, TypeError, ValueError) as e:
+            raise CheckpointError(f"{path}: malformed training state ({e!r})") from None
         self._resume_rng = current if s.batch_idx > 0 else None
         saved = extra.get("callbacks", {})
         for key, cb in self._keyed_callbacks():

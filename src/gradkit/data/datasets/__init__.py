@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from gradkit.data.datasets._common import data_root
 from gradkit.data.datasets.cifar import RestrictedUnpickler, cifar10, find_cifar10, safe_load
-from gradkit.data.datasets.files import ImageFolder, NpzDataset
+from gradkit.data.datasets.files import ImageFolder, NpzDataset, read_image
 from gradkit.data.datasets.mnist import mnist1d, mnist5k
 from gradkit.data.datasets.toy import digits, spiral
 
@@ -70,4 +70,5 @@ def load(name, **kwargs):
 
 
 __all__ = ["spiral", "digits", "mnist5k", "mnist1d", "cifar10", "ImageFolder", "NpzDataset",
-           "RestrictedUnpickler", "safe_load", "REGISTRY", "DatasetInfo", "load"]
+           "read_image", "RestrictedUnpickler", "safe_load", "REGISTRY", "DatasetInfo",
+           "load"]

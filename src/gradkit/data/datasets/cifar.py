@@ -9,6 +9,10 @@
 
 gradkit never downloads: get cifar-10-python.tar.gz or cifar-10-binary.tar.gz from
 https://www.cs.toronto.edu/~kriz/cifar.html and extract it under the data root.
+
+A file that is not what its layout promises (a pickle that is not such a dict, rows that are
+not 3,072 pixels, labels outside 0..9, a torn file) raises a ValueError that names the file
+and what was expected, before any image is used.
 """
 
 import io
@@ -22,7 +26,13 @@ CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
            "truck"]
 TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
 TEST_BATCHES = ["test_batch"]
-RECORD = 1 + 3 * 32 * 32
+PIXELS = 3 * 32 * 32
+RECORD = 1 + PIXELS
+
+
+class RefusedObject(pickle.UnpicklingError, ValueError):
+    """A pickle asked for an object outside RestrictedUnpickler.ALLOWED. Also a ValueError:
+    a mistake in the user's data, reported by the CLI in one line."""
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -45,7 +55,7 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(
+        raise RefusedObject(
             f"refusing to load {module}.{name}: this file may only contain dicts, lists, "
             "tuples, strings, bytes, numbers and NumPy arrays (a pickle naming other objects "
             "can run arbitrary code)")
@@ -53,9 +63,18 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 def safe_load(path):
     """Unpickle ``path`` with the RestrictedUnpickler (Python 2 strings read as latin-1);
-    dict keys that come back as bytes are decoded to str."""
+    dict keys that come back as bytes are decoded to str. A refused object raises
+    RefusedObject (an UnpicklingError and a ValueError), a torn or non-pickle file a
+    ValueError; both name the file."""
     with open(path, "rb") as f:
-        obj = RestrictedUnpickler(io.BytesIO(f.read()), encoding="latin1").load()
+        raw = f.read()
+    try:
+        obj = RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load()
+    except RefusedObject as err:
+        raise RefusedObject(f"{path}: {err}") from None
+    except Exception as err:  # a torn pickle can raise nearly anything (see pickle's docs)
+        raise ValueError(f"{path} is not a readable pickle ({type(err).__name__}: {err}); "
+                         "extract the file again from its archive") from None
     if isinstance(obj, dict):
         obj = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
     return obj
@@ -75,31 +94,72 @@ def find_cifar10(root=None):
         "root=... / set GRADKIT_DATA")
 
 
+def _checked(path, pixels, labels):
+    """Rows of 3,072 pixel bytes and labels 0..9, one per row; a ValueError naming the file
+    otherwise. Returns (images (n, 3, 32, 32) uint8, labels (n,) int64)."""
+    if pixels.ndim != 2 or pixels.shape[1] != PIXELS or pixels.dtype.kind not in "iu":
+        raise ValueError(f"cifar10(): {path} holds data of shape {pixels.shape} and dtype "
+                         f"{pixels.dtype}; expected integer rows of {PIXELS} pixels "
+                         "(3 × 32 × 32), one image a row")
+    if pixels.dtype != np.uint8 and pixels.size and (pixels.min() < 0 or pixels.max() > 255):
+        raise ValueError(f"cifar10(): {path} holds pixel values in [{pixels.min()}, "
+                         f"{pixels.max()}]; expected bytes 0..255")
+    if labels.shape != (len(pixels),) or labels.dtype.kind not in "iu":
+        raise ValueError(f"cifar10(): {path} holds {labels.size} labels of dtype "
+                         f"{labels.dtype} for {len(pixels)} images; expected one integer "
+                         "label per image")
+    if labels.size and (labels.min() < 0 or labels.max() >= len(CLASSES)):
+        raise ValueError(f"cifar10(): {path} holds labels in [{labels.min()}, {labels.max()}]; "
+                         f"expected 0..{len(CLASSES) - 1}")
+    return (pixels.astype(np.uint8, copy=False).reshape(-1, 3, 32, 32),
+            labels.astype(np.int64))
+
+
+def _py_field(path, obj, key, what):
+    """obj[key] of a pickled dict, or a ValueError naming the file and what it should hold."""
+    if not isinstance(obj, dict) or key not in obj:
+        got = (f"a dict with the keys {sorted(map(str, obj))}" if isinstance(obj, dict)
+               else f"a {type(obj).__name__}")
+        raise ValueError(f"cifar10(): {path} holds {got}; expected {what}")
+    return obj[key]
+
+
 def _read_py(folder, names):
     images, labels = [], []
+    batch_form = "a dict with 'data' (N × 3072 uint8 pixels) and 'labels' (N ints)"
     for name in names:
-        batch = safe_load(folder / name)
-        data = np.asarray(batch["data"], dtype=np.uint8)
-        images.append(data.reshape(-1, 3, 32, 32))
-        labels.append(np.asarray(batch["labels"], dtype=np.int64))
+        path = folder / name
+        batch = safe_load(path)
+        pixels = np.asarray(_py_field(path, batch, "data", batch_form))
+        image, label = _checked(path, pixels,
+                                np.asarray(_py_field(path, batch, "labels", batch_form)))
+        images.append(image)
+        labels.append(label)
     meta = folder / "batches.meta"
-    classes = list(safe_load(meta)["label_names"]) if meta.is_file() else CLASSES
+    classes = CLASSES
+    if meta.is_file():
+        label_names = _py_field(meta, safe_load(meta), "label_names",
+                                "a dict with 'label_names' (the 10 class names)")
+        classes = [str(n) for n in label_names]
     return np.concatenate(images), np.concatenate(labels), classes
 
 
 def _read_bin(folder, names):
-    records = []
+    images, labels = [], []
     for name in names:
-        raw = np.fromfile(folder / f"{name}.bin", dtype=np.uint8)
+        path = folder / f"{name}.bin"
+        raw = np.fromfile(path, dtype=np.uint8)
         if raw.size % RECORD:
-            raise ValueError(f"cifar10(): {folder / name}.bin is {raw.size} bytes, not a "
-                             f"multiple of the {RECORD}-byte record")
-        records.append(raw.reshape(-1, RECORD))
-    table = np.concatenate(records)
+            raise ValueError(f"cifar10(): {path} is {raw.size} bytes, not a multiple of the "
+                             f"{RECORD}-byte record (1 label byte, {PIXELS} pixel bytes)")
+        table = raw.reshape(-1, RECORD)
+        image, label = _checked(path, table[:, 1:], table[:, 0])
+        images.append(image)
+        labels.append(label)
     meta = folder / "batches.meta.txt"
     classes = ([line.strip() for line in meta.read_text().splitlines() if line.strip()]
                if meta.is_file() else CLASSES)
-    return table[:, 1:].reshape(-1, 3, 32, 32), table[:, 0].astype(np.int64), classes
+    return np.concatenate(images), np.concatenate(labels), classes
 
 
 def cifar10(root=None, split="train"):

@@ -1,5 +1,14 @@
-"""Datasets from your own files: a folder of images per class, or an .npz of arrays."""
+"""Datasets from your own files: a folder of images per class, or an .npz of arrays; and
+``read_image``, the one place gradkit decodes an image file (ImageFolder, gradkit predict).
 
+A file that is not a readable image (not an image at all, truncated, or over Pillow's pixel
+limit ``PIL.Image.MAX_IMAGE_PIXELS``, i.e. a possible decompression bomb) raises a
+ValueError naming the file, never a Pillow traceback:
+
+    ImageFolder: cannot read data/cats/notes.png as an image (cannot identify image file ...)
+"""
+
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +25,31 @@ def _scaled(x):
     return x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
 
 
+def read_image(path, mode="RGB", size=None, who="read_image"):
+    """The pixels of an image file as uint8: (H, W) for ``mode='L'``, (H, W, 3) for 'RGB'
+    (any Pillow mode), resized (bilinear) to ``size`` = (h, w) when given. ``who`` names the
+    caller in errors. A missing file raises FileNotFoundError; an unreadable one, or one over
+    Pillow's pixel limit, a ValueError naming the file (see the module docstring)."""
+    image = require("PIL.Image", "Pillow", who)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{who}: no file {path}")
+    try:
+        with warnings.catch_warnings():  # over the limit Pillow only warns; refuse it
+            warnings.simplefilter("error", image.DecompressionBombWarning)
+            with image.open(path) as img:
+                img = img.convert(mode)
+                if size is not None and img.size != (size[1], size[0]):
+                    img = img.resize((size[1], size[0]), image.Resampling.BILINEAR)
+                return np.asarray(img)
+    except (image.DecompressionBombError, image.DecompressionBombWarning) as err:
+        raise ValueError(f"{who}: refusing {path}: {err} Shrink the image, or raise "
+                         "PIL.Image.MAX_IMAGE_PIXELS if you trust the file") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as err:  # Pillow's decode errors
+        raise ValueError(f"{who}: cannot read {path} as an image ({err}); remove it or "
+                         "replace it with a valid image file") from None
+
+
 class ImageFolder(ArrayDataset):
     """Images in ``root/<class name>/<file>``, read with Pillow into memory.
 
@@ -26,7 +60,6 @@ class ImageFolder(ArrayDataset):
     already have the same size. x (N, C, H, W) float32 in [0, 1], y int64."""
 
     def __init__(self, root, size=None, mode="RGB", extensions=IMG_EXTENSIONS):
-        image = require("PIL.Image", "Pillow", "ImageFolder")
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"ImageFolder: {self.root} is not a folder; expected "
@@ -44,7 +77,7 @@ class ImageFolder(ArrayDataset):
             raise FileNotFoundError(f"ImageFolder: no image files ({', '.join(exts)}) in the "
                                     f"class folder(s) {', '.join(empty)} of {self.root}")
         hw = None if size is None else ((size, size) if np.isscalar(size) else tuple(size))
-        pixels = [self._read(image, path, mode, hw) for path, _ in self.samples]
+        pixels = [read_image(path, mode, hw, "ImageFolder") for path, _ in self.samples]
         shapes = {p.shape for p in pixels}
         if len(shapes) > 1:
             raise ValueError(f"ImageFolder: images of different sizes {sorted(shapes)[:3]} in "
@@ -53,14 +86,6 @@ class ImageFolder(ArrayDataset):
         x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
         y = np.array([i for _, i in self.samples], dtype=np.int64)
         super().__init__(np.ascontiguousarray(x), y, classes, name=f"ImageFolder({root})")
-
-    @staticmethod
-    def _read(image, path, mode, hw):
-        with image.open(path) as img:
-            img = img.convert(mode)
-            if hw is not None and img.size != (hw[1], hw[0]):
-                img = img.resize((hw[1], hw[0]), image.Resampling.BILINEAR)
-            return np.asarray(img)
 
 
 class NpzDataset(ArrayDataset):

@@ -13,12 +13,14 @@ the record has is used (the Trainer's default, ["val_accuracy", "val_loss"], wor
 classifiers and regressors alike). ``monitor=None`` keeps the ``save_top_k`` most recent
 (``epoch012.safetensors``). ``save_top_k=-1`` keeps all, 0 none (only ``last``). With an
 iteration trigger the step is in the name too (``epoch003-step000500-loss0.1234``).
+``every_n_steps=N`` also writes ``last`` after every N-th optimizer step (a run killed in a
+long epoch then loses at most N steps; the resume continues mid-epoch, bit-identically).
 """
 
 import math
 from pathlib import Path
 
-from gradkit.train.callbacks.base import PRIORITY_READER, Callback, monitored
+from gradkit.train.callbacks.base import PRIORITY_READER, Callback, make_trigger, monitored
 
 
 def infer_mode(monitor, mode, who):
@@ -39,9 +41,13 @@ class Checkpoint(Callback):
     priority = PRIORITY_READER
 
     def __init__(self, dirpath=None, monitor=None, mode=None, save_top_k=1, save_last=True,
-                 trigger=(1, "epoch")):
+                 trigger=(1, "epoch"), every_n_steps=None):
         if not isinstance(save_top_k, int) or save_top_k < -1:
             raise ValueError(f"Checkpoint: save_top_k must be an int >= -1, got {save_top_k!r}")
+        if every_n_steps is not None and (not isinstance(every_n_steps, int) or
+                                          isinstance(every_n_steps, bool) or every_n_steps < 1):
+            raise ValueError(f"Checkpoint: every_n_steps must be an int >= 1 or None, got "
+                             f"{every_n_steps!r}")
         self.dirpath = Path(dirpath) if dirpath is not None else None
         self.candidates = [monitor] if isinstance(monitor, str) else list(monitor or [])
         self.monitor = self.candidates[0] if len(self.candidates) == 1 else None
@@ -49,7 +55,9 @@ class Checkpoint(Callback):
         self.mode = infer_mode(self.monitor, mode, "Checkpoint")
         self.save_top_k = save_top_k
         self.save_last = save_last
-        self.trigger = trigger
+        self.every_n_steps = every_n_steps
+        self._base = make_trigger(trigger)
+        self.trigger = trigger if every_n_steps is None else self._fires
         self.best = []  # [score, file name], best first
         self._dir = self.dirpath
 
@@ -72,8 +80,19 @@ class Checkpoint(Callback):
     def on_fit_start(self, trainer):
         self._dir = self.directory(trainer)
 
+    def _fires(self, trainer, event):
+        """The trigger given, or (with every_n_steps) the end of every N-th step."""
+        return self._base_fires(trainer, event) or (
+            event == "batch_end" and trainer.state.step % self.every_n_steps == 0)
+
+    def _base_fires(self, trainer, event):
+        return self._base is None or self._base(trainer, event)
+
     def on_batch_end(self, trainer):
-        self._save(trainer, with_step=True)
+        if self._base_fires(trainer, "batch_end"):
+            self._save(trainer, with_step=True)
+        elif self.save_last:
+            trainer.save_checkpoint(self.directory(trainer) / "last.safetensors")
 
     def on_epoch_end(self, trainer):
         self._save(trainer, with_step=False)

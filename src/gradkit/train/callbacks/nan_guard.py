@@ -3,7 +3,8 @@
 Checked after backward, before the optimizer step, so the weights are still the last finite
 ones. Raises ``NonFiniteError`` naming the step, the first parameter (in
 ``model.named_parameters()`` order) whose gradient is non-finite (or whose weights already
-are), and suggesting a learning rate ten times lower. Runs at WRITER priority, before
+are), and suggesting a learning rate ten times lower (and, for a run folder,
+``gradkit doctor RUN``). Runs at WRITER priority, before
 gradient clipping (which would spread a NaN over every gradient).
 """
 
@@ -62,4 +63,6 @@ class NaNGuard(Callback):
         lr = trainer.optimizer.param_groups[0]["lr"]
         lines.append(f"try a lower learning rate (now {lr:g}; e.g. {lr / 10:g}), or clip the "
                      "gradients (GradientClipping)")
+        if trainer.out_dir is not None:
+            lines.append(f"diagnose it: gradkit doctor {trainer.out_dir}")
         raise NonFiniteError("\n  ".join(lines))

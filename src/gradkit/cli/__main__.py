@@ -1,0 +1,7 @@
+"""``python -m gradkit.cli`` is the ``gradkit`` command."""
+
+import sys
+
+from gradkit.cli import main
+
+sys.exit(main())

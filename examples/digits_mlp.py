@@ -4,7 +4,7 @@
 validation. Per-channel standardization fitted on the training images only; small random
 rotations, shifts and zooms as augmentation; MLP 64 → 256 → 10 with ReLU and dropout 0.2;
 SGD with Nesterov momentum, weight decay on the weights, one-cycle learning rate, 60 epochs.
-Test accuracy about 98-99%. Runs in about ten seconds.
+Test accuracy 98.9% (seed 0). Runs in about 6 s on 2 cores.
 
     python examples/digits_mlp.py
     gradkit train --config examples/configs/mlp_digits.yaml        # the same run from the CLI

@@ -13,9 +13,11 @@ from gradkit.tensor import Tensor
 from gradkit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradkit import autograd, ops, random
 from gradkit.random import get_rng_state, manual_seed, set_rng_state
+from gradkit.devices import device
+from gradkit import cuda
 from gradkit.creation import (arange, bool_, default_dtype, empty, empty_like, eye, float16,
                               float32, float64, from_numpy, full, full_like, int32, int64,
-                              linspace, ones, ones_like, rand, rand_like, randint, randn,
+                              linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                               randn_like, tensor, uint8, zeros, zeros_like)
 from gradkit.ops import (abs, add, argmax, argmin, cat, chunk, clamp, concat, div, elu, eq, exp,
                          expand, flatten, ge, gelu, gt, le, leaky_relu, log, log_softmax,
@@ -23,6 +25,7 @@ from gradkit.ops import (abs, add, argmax, argmin, cat, chunk, clamp, concat, di
                          one_hot, pad, permute, pow, relu, reshape, sigmoid, softmax, softplus,
                          split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze,
                          var, where)
+from gradkit.ops.reduce import dot, norm
 
 from gradkit import models, nn, optim, train
 from gradkit.serialization import load, save

@@ -17,8 +17,13 @@ import numpy as np
 
 from gradkit import random
 from gradkit.autograd import engine, grad_mode
+from gradkit.devices import CPU, check_device
+from gradkit.devices import device as _device
 
 _FLOAT_KINDS = "f"
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
 def as_array(data, dtype=None):
@@ -56,6 +61,7 @@ class Tensor:
     # change, the array], shared by views of one array; _rebased: set only once an in-place op re-records
     # this tensor in the graph: (clock of that change, grad_fn before it), see engine.parent_at
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
+    is_cuda = False
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self._data = as_array(data, dtype)
@@ -209,7 +215,8 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        """Always ``gk.device("cpu")`` (equal to the string "cpu"): gradkit runs on the CPU."""
+        return CPU
 
     def size(self, dim=None):
         return self._data.shape if dim is None else self._data.shape[dim]
@@ -247,6 +254,16 @@ class Tensor:
             raise TypeError("only one-element integer tensors can be used as an index")
         return int(self._data)
 
+    def __format__(self, spec):
+        """``f"{loss:.3f}"``: a one-element tensor formats as its number (a 0-d one also with
+        no spec, as in PyTorch); other tensors take only the empty spec (their repr)."""
+        if self._data.size == 1 and (spec or self._data.ndim == 0):
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError(f"format spec {spec!r} needs a one-element tensor, got shape "
+                            f"{tuple(self.shape)}; format t.item() or t.tolist() instead")
+        return str(self)
+
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
 
@@ -264,11 +281,35 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     # ----- dtype and copies -----
-    def to(self, dtype=None, *args, **kwargs):
-        """Cast to ``dtype`` (differentiable between float types); device strings are ignored
-        since gradkit runs on the CPU."""
-        if dtype is None or isinstance(dtype, str) and dtype in ("cpu", "cuda", "mps"):
-            return self
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """PyTorch's ``to(dtype)``, ``to(device, dtype=None)``, ``to(other)``: cast to a dtype
+        (differentiable between float types; ``other``'s dtype for a tensor). A device is
+        accepted when it is the CPU ("cpu", "cpu:0", gk.device("cpu")); any other device
+        raises (gradkit runs on the CPU), as PyTorch does for a GPU it has not got. Returns
+        self when nothing changes, unless ``copy``."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, _device)):
+                device = arg
+            elif arg is not None:
+                dtype = arg
+        check_device("Tensor.to", device)
+        out = self if dtype is None else _ops.cast(self, dtype)
+        return out.clone() if copy and out is self else out
+
+    def type(self, dtype=None):
+        """With no argument the type's name ("gradkit.FloatTensor"); with a dtype (or a name
+        such as "torch.DoubleTensor") the tensor cast to it, as ``to(dtype)``."""
+        if dtype is None:
+            return "gradkit." + _TYPE_NAMES.get(self.dtype.name, f"Tensor[{self.dtype}]")
+        if isinstance(dtype, str):
+            names = {name: np.dtype(key) for key, name in _TYPE_NAMES.items()}
+            tail = dtype.rpartition(".")[2]
+            if tail not in names:
+                raise ValueError(f"type(): unknown tensor type {dtype!r}; expected a dtype "
+                                 f"such as gk.float32 or one of {sorted(names)}")
+            dtype = names[tail]
         return _ops.cast(self, dtype)
 
     def float(self):
@@ -288,6 +329,10 @@ class Tensor:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None, non_blocking=False):
+        """Raises: gradkit runs on the CPU (``gk.cuda.is_available()`` is False)."""
+        check_device("Tensor.cuda", "cuda" if device is None else device)
 
     def clone(self):
         return _ops.clone(self)
@@ -460,12 +505,15 @@ class Tensor:
     def mean(self, dim=None, keepdim=False, **kw): return _ops.mean(self, dim, keepdim, **kw)
     def var(self, dim=None, *a, **kw): return _ops.var(self, dim, *a, **kw)
     def std(self, dim=None, *a, **kw): return _ops.std(self, dim, *a, **kw)
-    def max(self, dim=None, keepdim=False, **kw): return _ops.max(self, dim, keepdim, **kw)
-    def min(self, dim=None, keepdim=False, **kw): return _ops.min(self, dim, keepdim, **kw)
+    def max(self, *args, **kw): return _ops.max(self, *args, **kw)
+    def min(self, *args, **kw): return _ops.min(self, *args, **kw)
     def argmax(self, dim=None, keepdim=False, **kw): return _ops.argmax(self, dim, keepdim, **kw)
     def argmin(self, dim=None, keepdim=False, **kw): return _ops.argmin(self, dim, keepdim, **kw)
     def logsumexp(self, dim=None, keepdim=False, **kw):
         return _ops.logsumexp(self, dim, keepdim, **kw)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _reduce.norm(self, p, dim, keepdim, dtype)
+    def dot(self, other): return _reduce.dot(self, other)
     def softmax(self, dim): return _ops.softmax(self, dim)
     def log_softmax(self, dim): return _ops.log_softmax(self, dim)
     def all(self): return Tensor._make(np.asarray(self._data.all()), None)
@@ -476,6 +524,7 @@ class Tensor:
     def view(self, *shape): return _ops.reshape(self, *shape)
     def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
     def transpose(self, dim0, dim1): return _ops.transpose(self, dim0, dim1)
+    swapaxes = swapdims = transpose
     def permute(self, *dims): return _ops.permute(self, *dims)
     def squeeze(self, dim=None): return _ops.squeeze(self, dim)
     def unsqueeze(self, dim): return _ops.unsqueeze(self, dim)
@@ -487,6 +536,13 @@ class Tensor:
     @property
     def T(self):
         return _ops.permute(self, *reversed(range(self.ndim)))
+
+    def t(self):
+        """The transpose of a matrix; a 0-d or 1-D tensor as it is (PyTorch's ``t()``)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D; use .transpose(dim0, dim1) or .permute(...)")
+        return _ops.transpose(self, 0, -1)
 
 
 class RemovableHandle:
@@ -504,3 +560,4 @@ class RemovableHandle:
 
 
 from gradkit import ops as _ops  # noqa: E402  (ops import Tensor, so they come after it)
+from gradkit.ops import reduce as _reduce  # noqa: E402

@@ -14,12 +14,15 @@ from gradkit.nn.activation import (ELU, GELU, Flatten, LeakyReLU, LogSoftmax, Ma
                                    Sigmoid, Softmax, Softplus, Tanh)
 from gradkit.nn.conv import Conv1d, Conv2d
 from gradkit.nn.dropout import Dropout
+from gradkit.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d,
+                             LazyLinear, UninitializedBuffer, UninitializedParameter)
 from gradkit.nn.linear import DropConnect, Linear
 from gradkit.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,
                              MSELoss, MultiClassHingeLoss, MultiLabelHingeLoss, MultiMarginLoss,
                              NLLLoss, SmoothL1Loss)
 from gradkit.nn.normalization import BatchNorm1d, BatchNorm2d
 from gradkit.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from gradkit.nn.rnn import RNN, GRU, LSTM, RNNCell, GRUCell, LSTMCell
 
 __all__ = [
     "Module", "Parameter", "Identity", "ModuleDict", "ModuleList", "Sequential", "functional",
@@ -28,5 +31,7 @@ __all__ = [
     "Linear", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss",
     "MSELoss", "MultiClassHingeLoss", "MultiLabelHingeLoss", "MultiMarginLoss", "NLLLoss",
     "SmoothL1Loss", "BatchNorm1d", "BatchNorm2d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d",
-    "MaxPool1d", "MaxPool2d",
+    "MaxPool1d", "MaxPool2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d",
+    "LazyLinear", "UninitializedBuffer", "UninitializedParameter", "RNN", "GRU", "LSTM",
+    "RNNCell", "GRUCell", "LSTMCell",
 ]

@@ -17,6 +17,7 @@ import numpy as np
 
 from gradkit.autograd import grad_mode
 from gradkit.autograd.engine import note_change
+from gradkit.devices import check_device, device
 from gradkit.nn.parameter import Parameter
 from gradkit.tensor import RemovableHandle, Tensor
 
@@ -32,8 +33,10 @@ class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
 
 
 def _count(module):
-    """Number of learnable scalars in a module (shared parameters counted once)."""
-    return sum(p._data.size for p in module.parameters())
+    """Number of learnable scalars in a module (shared parameters counted once; a lazy layer's
+    uninitialized parameters count 0)."""
+    return sum(p._data.size for p in module.parameters()
+               if not isinstance(p, UninitializedTensorMixin))
 
 
 class Module:
@@ -270,16 +273,21 @@ class Module:
 
     def to(self, *args, **kwargs):
         """Cast floating parameters and buffers in place: ``to(gk.float64)``, ``to(dtype=...)``
-        or ``to(other_tensor)``. Device names ('cpu', 'cuda') are accepted and ignored: gradkit
-        runs on the CPU."""
+        or ``to(other_tensor)``. A device is accepted when it is the CPU ("cpu",
+        gk.device("cpu"), so ``model.to(device)`` runs); any other raises, as Tensor.to does:
+        gradkit runs on the CPU."""
         dtype = kwargs.pop("dtype", None)
-        if kwargs.keys() - {"device", "non_blocking"}:
+        where = kwargs.pop("device", None)
+        if kwargs.keys() - {"non_blocking"}:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif not isinstance(arg, str):
+            elif isinstance(arg, (str, device)):
+                where = arg
+            else:
                 dtype = arg
+        check_device(f"{type(self).__name__}.to", where)
         return self if dtype is None else self._cast(np.dtype(dtype))
 
     def float(self):
@@ -295,7 +303,9 @@ class Module:
         for module in self.modules():
             for store in (module._parameters, module._buffers):
                 for t in store.values():
-                    if t is not None and t._data.dtype.kind == "f" and t._data.dtype != dtype:
+                    if isinstance(t, UninitializedTensorMixin):
+                        t.dtype = dtype  # the dtype of its array-to-be
+                    elif t is not None and t._data.dtype.kind == "f" and t._data.dtype != dtype:
                         t._data = t._data.astype(dtype)
                         if t.grad is not None:
                             t.grad = Tensor._make(t.grad._data.astype(dtype), None)
@@ -333,6 +343,9 @@ class Module:
         if destination is None:
             destination = collections.OrderedDict()
         for name, t in self._state_items():
+            if isinstance(t, UninitializedTensorMixin):
+                raise t.uninitialized_error(f"state_dict(): {prefix + name!r} of "
+                                            f"{type(self).__name__}")
             destination[prefix + name] = t if keep_vars else t.detach()
         for name, module in self._modules.items():
             if module is not None:
@@ -422,3 +435,6 @@ class Module:
         if len(lines) > 1 and self._modules and count:
             lines[-1] += f"  # {count:,} params"
         return "\n".join(lines)
+
+
+from gradkit.nn.lazy import UninitializedTensorMixin  # noqa: E402  (lazy layers build on Module)

@@ -1,15 +1,17 @@
-"""Reductions (sum, mean, var, std, max, min, arg-max/min, logsumexp) and softmax.
+"""Reductions (sum, mean, var, std, max, min, arg-max/min, logsumexp, norm, dot) and softmax.
 
 Each takes ``dim`` (an int, a tuple, or None for all; alias ``axis``) and ``keepdim``
 (alias ``keepdims``). The backward of a reduction re-inserts the reduced dims as size 1 and
-broadcasts the gradient back over them.
+broadcasts the gradient back over them. ``norm`` and ``dot`` are built from the other ops.
 """
 
 import collections
+import operator
 
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.ops.arithmetic import matmul, maximum, minimum, where
 from gradkit.ops._util import _float_default, dim_kwargs, normalize_dim
 from gradkit.tensor import Tensor
 
@@ -190,16 +192,22 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs)
                      correction=_correction(unbiased, correction))
 
 
-def _max_or_min(x, dim, keepdim, kwargs, take_min):
+def _int_dim(dim, op):
+    """An int dim from an int, a NumPy integer or a one-element integer tensor."""
+    try:
+        return operator.index(dim)
+    except TypeError:
+        raise TypeError(f"{op}(dim=...) takes a single int dim, got {dim!r}") from None
+
+
+def _max_or_min(take_min, x, dim=None, keepdim=False, **kwargs):
     op = "min" if take_min else "max"
     dim, keepdim = dim_kwargs(dim, keepdim, kwargs, op)
     if x.numel() == 0:
         raise RuntimeError(f"{op}() of an empty tensor (shape {x.shape}) has no value")
     if dim is None:
         return MaxAll.apply(x, take_min=take_min)
-    if not isinstance(dim, int):
-        raise TypeError(f"{op}(dim=...) takes a single int dim, got {dim!r}")
-    axis = normalize_dim(dim, x.ndim, op)
+    axis = normalize_dim(_int_dim(dim, op), x.ndim, op)
     axis = axis[0] if axis else None
     if axis is None:  # a 0-d tensor: the value itself, index 0
         return values_indices(x, Tensor._make(np.zeros((), np.int64), None))
@@ -210,14 +218,38 @@ def _max_or_min(x, dim, keepdim, kwargs, take_min):
     return values_indices(values, Tensor._make(indices.astype(np.int64, copy=False), None))
 
 
-def max(x, dim=None, keepdim=False, **kwargs):
-    """The largest element, or with ``dim`` a ``(values, indices)`` named tuple as in PyTorch."""
-    return _max_or_min(x, dim, keepdim, kwargs, take_min=False)
+def _other(args, kwargs, op):
+    """The tensor of the elementwise overload ``op(x, other)``, or None for the dim overload."""
+    if "other" in kwargs:
+        if args or len(kwargs) > 1:
+            raise TypeError(f"{op}(input, other) takes no dim or keepdim")
+        return kwargs.pop("other")
+    if args and isinstance(args[0], Tensor):
+        if len(args) > 1 or kwargs:
+            raise TypeError(f"{op}(input, other): a tensor as the second argument is the "
+                            f"elementwise {op}, which takes no dim or keepdim; for a dim pass "
+                            f"an int or dim=...")
+        return args[0]
+    return None
 
 
-def min(x, dim=None, keepdim=False, **kwargs):
-    """The smallest element, or with ``dim`` a ``(values, indices)`` named tuple."""
-    return _max_or_min(x, dim, keepdim, kwargs, take_min=True)
+def max(input, *args, **kwargs):
+    """PyTorch's three overloads: ``max(x)`` the largest element; ``max(x, dim, keepdim=False)``
+    a ``(values, indices)`` named tuple along ``dim`` (an int, a NumPy integer or a 0-d integer
+    tensor given as ``dim=``); ``max(x, other)`` with a tensor: ``maximum(x, other)``."""
+    other = _other(args, kwargs, "max")
+    if other is not None:
+        return maximum(input, other)
+    return _max_or_min(False, input, *args, **kwargs)
+
+
+def min(input, *args, **kwargs):
+    """``min(x)``, ``min(x, dim, keepdim=False)`` -> (values, indices), or ``min(x, other)``
+    = ``minimum(x, other)``, as for ``max``."""
+    other = _other(args, kwargs, "min")
+    if other is not None:
+        return minimum(input, other)
+    return _max_or_min(True, input, *args, **kwargs)
 
 
 def _arg(fn, x, dim, keepdim, kwargs, op):
@@ -261,3 +293,42 @@ def softmax(x, dim=None):
 def log_softmax(x, dim=None):
     """log(softmax(x)) along ``dim``, computed directly so it never takes the log of 0."""
     return LogSoftmax.apply(_float_default(x), dim=_softmax_dim(x, dim, "log_softmax"))
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """‖x‖_p over ``dim`` (every element when None), as a vector norm (PyTorch's Tensor.norm):
+
+    p = 2 or "fro": √Σ x²;  p = 1: Σ |x|;  p = inf: max |x|;  p = -inf: min |x|;
+    other p > 0: (Σ |x|^p)^(1/p).  The gradient of a 2-norm (or p-norm) that is 0 is 0, as in
+    PyTorch (the plain chain rule would give 0·∞ = nan)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    x = _float_default(x)
+    if p in (float("inf"), float("-inf")):
+        reduce = max if p > 0 else min
+        a = x.abs()
+        if dim is None:
+            return reduce(a)
+        return reduce(a, dim, keepdim).values
+    if p == "fro":
+        p = 2
+    if isinstance(p, str) or not p > 0:
+        raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
+    if p == 1:
+        return sum(x.abs(), dim, keepdim)
+    total = sum(x * x if p == 2 else x.abs() ** p, dim, keepdim)
+    empty = total == 0
+    safe = where(empty, 1.0, total)
+    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
+    return where(empty, 0.0, root)
+
+
+def dot(input, other):
+    """Σ_i a_i·b_i of two 1-D tensors of the same length, a 0-d tensor (PyTorch's dot)."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"dot: 1D tensors expected, but got {input.ndim}D and "
+                           f"{other.ndim}D tensors; use gk.matmul (or @) for matrices")
+    if input.shape != other.shape:
+        raise RuntimeError(f"dot: the tensors must have the same length, got {input.shape[0]} "
+                           f"and {other.shape[0]}")
+    return matmul(input, other)

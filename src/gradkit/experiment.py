@@ -194,6 +194,9 @@ def build_callbacks(config, validates):
     if reg.ema_decay:
         callbacks.append(cb.EMA(decay=reg.ema_decay))
     callbacks += [c.build() for c in config.callbacks]
+    if config.monitor:  # the training doctor's monitors (gradkit train --monitor)
+        from gradkit.doctor.monitor import Monitor
+        callbacks.append(Monitor(every=config.monitor))
     monitor = ["val_accuracy", "val_loss"] if validates else None
     return callbacks + [cb.MetricsLogger(),
                         cb.Checkpoint(monitor=monitor, save_top_k=1 if validates else 0,
@@ -300,6 +303,7 @@ def _results(exp, seconds, log):
                             "test": evaluate(load_run(path), exp.splits.test)}
     warnings = divergence_warnings(exp.trainer.state.history, len(exp.splits.classes),
                                    exp.config.optimizer.kwargs().get("lr"))
+    warnings += _monitor_findings(exp)
     if warnings:
         warnings.append(f"diagnose it: gradkit doctor {exp.run_dir}")
     results["warnings"] = warnings
@@ -314,6 +318,25 @@ def _results(exp, seconds, log):
     for warning in results["warnings"]:
         log(f"warning: {warning}")
     return results
+
+
+def _monitor_findings(exp):
+    """With ``monitor`` set: write the monitors' findings and figures to monitor.json (the run
+    report draws them) and return the serious findings as warning lines."""
+    from gradkit.doctor.findings import _plain
+    from gradkit.doctor.monitor import Monitor
+    from gradkit.doctor.training import monitor_figures
+
+    monitors = [c for c in exp.trainer.callbacks if isinstance(c, Monitor)]
+    if not monitors:
+        return []
+    found = monitors[0].findings(lr=exp.config.optimizer.kwargs().get("lr"))
+    data = _plain({"findings": [f.to_dict() for f in found],
+                   "figures": monitor_figures(monitors[0], exp.model, exp.splits.input_shape)})
+    tmp = exp.run_dir / "monitor.json.tmp"
+    tmp.write_text(json.dumps(data, allow_nan=False) + "\n")
+    tmp.replace(exp.run_dir / "monitor.json")
+    return [f"{f.code}: {f.title}" for f in found if f.severity in ("error", "warning")]
 
 
 def _report(run_dir, log):

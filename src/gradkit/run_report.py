@@ -47,6 +47,16 @@ def read_metrics(run_dir):
     return steps, epochs, notes
 
 
+def _monitor(run_dir):
+    """monitor.json (``gradkit train --monitor``) as a dict, or None."""
+    path = Path(run_dir) / "monitor.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _results(run_dir):
     """results.json as a dict, or (None, a note) when it is missing or unreadable."""
     path = Path(run_dir) / "results.json"
@@ -104,6 +114,7 @@ def gather(run_dir, max_misclassified=32):
     written = [written] if isinstance(written, str) else written
     data.warnings = [str(w) for w in written] + [n for n in (problem, _non_finite(steps)) if n]
     data.warnings += notes
+    data.monitor = _monitor(run_dir)
     try:
         data.evaluation, run = _evaluate(run_dir)
     except (FileNotFoundError, ImportError, ValueError, CheckpointError) as err:

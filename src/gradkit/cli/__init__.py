@@ -6,6 +6,7 @@
     gradkit predict --checkpoint RUN [--invert auto|yes|no] FILE...
     gradkit report RUN [--open]
     gradkit doctor [RUN | --config FILE | --model NAME --dataset NAME ...] [--try-fixes]
+    gradkit classic knn|linear [--dataset NAME] [--k 1,3,5] [--loss svm|softmax]
     gradkit datasets [--root DIR]
     gradkit models [NAME [--input-size C,H,W | --dataset NAME]]
 
@@ -29,7 +30,7 @@ import sys
 import gradkit
 from gradkit.cli._common import add_threads_option
 
-COMMANDS = ["train", "eval", "predict", "report", "doctor", "datasets", "models"]
+COMMANDS = ["train", "eval", "predict", "report", "doctor", "datasets", "models", "classic"]
 
 DESCRIPTION = """\
 gradkit: a transparent deep-learning framework on NumPy.

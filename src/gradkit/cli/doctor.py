@@ -51,8 +51,9 @@ def add_parser(subparsers):
 def build(config):
     """(model, (x, y) train, (x, y) val or None, loss_fn, optimizer) of a run config, as
     `gradkit train` would build them, with the preprocessing applied and no augmentation."""
-    from gradkit import experiment, models
+    from gradkit import experiment, models, random
 
+    random.manual_seed(config.seed)  # the same initial weights as `gradkit train` draws
     splits = experiment.load_splits(config)
     pre = experiment.fit_preprocessor(config, splits.train)
 
@@ -116,9 +117,7 @@ def run(args):
 
 
 def _fix_line(fix):
+    from gradkit.report.doctor import fix_summary
+
     change = " ".join(f"{k}={v}" for k, v in fix.get("overrides", {}).items())
-    if not fix.get("applied", True):
-        return f"{fix['code']}: {change}: not tried ({fix.get('reason', '')})"
-    verdict = "cured" if fix.get("cured") else "not cured"
-    return (f"{fix['code']}: {change}: {verdict} (before {fix.get('before')}, after "
-            f"{fix.get('after')})")
+    return f"{fix['code']}: {change}: {fix_summary(fix)}"

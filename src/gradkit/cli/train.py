@@ -20,7 +20,7 @@ FLAGS = {  # flag dest -> the config key it sets
     "model": "model.name", "dataset": "dataset.name", "epochs": "epochs",
     "batch_size": "batch_size", "lr": "optimizer.lr", "optimizer": "optimizer.name",
     "weight_decay": "optimizer.weight_decay", "schedule": "schedule.name", "seed": "seed",
-    "out": "out", "checkpoint_every": "checkpoint_every",
+    "out": "out", "checkpoint_every": "checkpoint_every", "monitor": "monitor",
 }
 
 
@@ -53,6 +53,10 @@ def add_parser(subparsers):
     p.add_argument("--checkpoint-every", type=int, metavar="STEPS",
                    help="also save checkpoints/last every STEPS optimizer steps "
                         "(checkpoint_every; default: at the end of each epoch only)")
+    p.add_argument("--monitor", nargs="?", type=int, const=50, metavar="EVERY",
+                   help="watch the training with the doctor's monitors every EVERY steps "
+                        "(default 50): update/weight ratios, gradients, dead units; the "
+                        "findings go to results.json and the report")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<model>-<dataset>)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

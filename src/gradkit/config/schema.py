@@ -305,6 +305,7 @@ class Config(_Section):
     epochs: int = Field(20, gt=0, strict=True)
     batch_size: int = Field(64, gt=0, strict=True)
     checkpoint_every: int | None = Field(None, gt=0, strict=True)
+    monitor: int | None = Field(None, gt=0, strict=True)
     model: ModelConfig = Field(default_factory=ModelConfig)
     dataset: DatasetConfig = Field(default_factory=DatasetConfig)
     preprocessing: PreprocessingConfig = Field(default_factory=PreprocessingConfig)

@@ -25,10 +25,12 @@ def examine(model, train, val=None, loss_fn=None, optimizer=None, batch_size=64,
         setup = Setup(model, train, val, loss_fn, optimizer, batch_size, steps, seed, log)
         chosen = registry.ordered(checks)
         results, findings = {}, []
+        setup.cache["findings"] = findings  # what the checks so far found (later ones read it)
         for i, chk in enumerate(chosen, 1):
             t0 = time.perf_counter()
             try:
-                result, found = chk.fn(setup)
+                with np.errstate(all="ignore"):  # overflow is what the checks measure
+                    result, found = chk.fn(setup)
             except Exception as error:  # a check that breaks must not hide the others
                 result, found = CheckResult(
                     "skip", note=f"the check itself failed: {type(error).__name__}: {error}"), []

@@ -20,8 +20,8 @@ RANK = [
     "data_leakage", "input_not_normalized", "parameters_not_updating", "symmetric_weights",
     "initial_loss_off", "lr_too_high", "exploding_gradients", "nan_loss", "lr_too_low",
     "vanishing_gradients", "dead_relu", "saturated_activations", "regularization_too_strong",
-    "regularization_ineffective", "cannot_overfit", "optimization_issue", "saddle_point",
-    "local_minimum", "model_bias", "underfitting", "no_learnable_signal", "overfitting",
+    "regularization_ineffective", "optimization_issue", "model_bias", "saddle_point",
+    "local_minimum", "cannot_overfit", "underfitting", "no_learnable_signal", "overfitting",
     "class_imbalance", "no_validation_set",
 ]
 
@@ -114,12 +114,18 @@ def sort_findings(findings):
     return sorted(findings, key=key)
 
 
-def _short(v):
+def _short(v, width=72):
+    """A value for the text report: 4 significant digits, long ones cut (the JSON has all)."""
     if isinstance(v, float):
         return f"{v:.4g}"
-    if isinstance(v, (list, tuple)) and len(v) > 6:
-        return "[" + ", ".join(_short(x) for x in v[:6]) + ", ...]"
-    return str(v)
+    if isinstance(v, (list, tuple)):
+        text = "[" + ", ".join(_short(x, width) for x in v[:6]) + (", ...]" if len(v) > 6
+                                                                   else "]")
+    elif isinstance(v, dict):
+        text = "{" + ", ".join(f"{k}: {_short(x, width)}" for k, x in v.items()) + "}"
+    else:
+        text = str(v)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _plain(value):

@@ -31,7 +31,8 @@ def check(name, family):
     def register(fn):
         if name in CHECKS:
             raise ValueError(f"doctor: two checks are named {name!r}")
-        CHECKS[name] = Check(name, family, fn, (fn.__doc__ or "").strip().split("\n")[0])
+        first = (fn.__doc__ or "").strip().split("\n\n")[0]  # the first paragraph
+        CHECKS[name] = Check(name, family, fn, " ".join(first.split()))
         return fn
 
     return register

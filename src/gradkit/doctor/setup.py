@@ -9,6 +9,7 @@ random state when it returns.
 """
 
 import copy
+import inspect
 import math
 
 import numpy as np
@@ -73,7 +74,10 @@ class Setup:
         self.seed = int(seed)
         self.log = log or (lambda message: None)
         self.cache = {}
-        out = self.forward(self.copy_model(), self.x[:min(len(self.x), 8)])
+        probe = self.x[:min(len(self.x), 8)]
+        if probe.dtype.kind not in "fc":  # integer pixels: the data checks say what is wrong
+            probe = probe.astype(np.float32)
+        out = self.forward(self.copy_model(), probe)
         self.output_shape = tuple(out.shape[1:])
         self.num_outputs = int(out.shape[1]) if out.ndim >= 2 else 1
         self.classification = self.y.dtype.kind in "iu" and out.ndim == 2
@@ -104,7 +108,9 @@ class Setup:
                 if mapped:
                     groups.append({**{k: v for k, v in group.items() if k != "params"},
                                    "params": mapped})
-            opt = type(spec)(groups, **spec.defaults)
+            accepted = inspect.signature(type(spec).__init__).parameters
+            opt = type(spec)(groups, **{k: v for k, v in spec.defaults.items()
+                                        if k in accepted})
         elif callable(spec):
             opt = spec(model.parameters())
         else:

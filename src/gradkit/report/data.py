@@ -76,3 +76,4 @@ class RunData:
     parameters: int = None
     first_layer: tuple = None  # (parameter name, weight ndarray, input shape)
     max_misclassified: int = 32
+    monitor: dict = None  # monitor.json of `gradkit train --monitor`: findings and figures

@@ -220,6 +220,16 @@ def _first_layer(data):
             _img(plots.first_layer(np.asarray(weight), input_shape), "first-layer weights")]
 
 
+def _monitor(monitor):
+    """The training doctor's monitor section (``gradkit train --monitor``): its findings and
+    figures, drawn as doctor.html draws them."""
+    from gradkit.report.doctor import EXTRA_CSS, figure_sections, findings_section
+
+    figures = {k: v for k, v in (monitor.get("figures") or {}).items() if k != "first_layer"}
+    return ([f"<style>{EXTRA_CSS}</style><h2>Monitors</h2>",
+             findings_section(monitor.get("findings") or [])] + figure_sections(figures))
+
+
 def render_report(data):
     """The report of ``data`` (a RunData) as one HTML string."""
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>gradkit run "
@@ -240,5 +250,7 @@ def render_report(data):
                      f"{html.escape(data.not_evaluated or 'no test results were given')}</p>")
     if data.first_layer is not None:
         parts += _first_layer(data)
+    if data.monitor:
+        parts += _monitor(data.monitor)
     parts.append(f"<h2>Config</h2><pre>{html.escape(data.config_text)}</pre></body></html>")
     return "\n".join(parts)

@@ -69,3 +69,14 @@ def test_fan_based_init_of_an_empty_weight_is_a_no_op(name):
     w = gk.zeros(4, 0)
     with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
         assert getattr(nn.init, name)(w) is w
+
+
+def test_layers_take_the_cpu_device_and_refuse_others_naming_the_layer():
+    import gradkit as gk
+    from gradkit import nn as gnn
+
+    for make in (lambda d: gnn.Linear(2, 3, device=d), lambda d: gnn.Conv2d(1, 2, 3, device=d),
+                 lambda d: gnn.BatchNorm2d(3, device=d)):
+        make("cpu"), make(gk.device("cpu")), make(None)
+        with pytest.raises(RuntimeError, match=r"\w+: device 'cuda' is not available"):
+            make("cuda")

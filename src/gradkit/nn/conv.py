@@ -8,6 +8,7 @@ size per spatial dim: ⌊(L + 2·padding − dilation·(k − 1) − 1)/stride�
 
 import numpy as np
 
+from gradkit.devices import check_device
 from gradkit.nn import init
 from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
@@ -32,6 +33,7 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
+        check_device(type(self).__name__, device)  # "cpu" or None: gradkit runs on the CPU
         name, n = type(self).__name__, self._n
         if groups <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "

@@ -3,6 +3,7 @@
 import numpy as np
 
 from gradkit import random
+from gradkit.devices import check_device
 from gradkit.nn import init
 from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
@@ -24,6 +25,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(type(self).__name__, device)  # "cpu" or None: gradkit runs on the CPU
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(_empty((out_features, in_features), dtype))
         self.register_parameter("bias", Parameter(_empty((out_features,), dtype)) if bias else None)

@@ -10,6 +10,7 @@ batches seen. In eval mode the running statistics normalize; with
 
 import numpy as np
 
+from gradkit.devices import check_device
 from gradkit.nn import init
 from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
@@ -22,6 +23,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
+        check_device(type(self).__name__, device)  # "cpu" or None: gradkit runs on the CPU
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = np.dtype(np.float32 if dtype is None else dtype)

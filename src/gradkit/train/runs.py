@@ -29,14 +29,18 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradkit.config import ConfigError, Config, make_config
+from gradkit.config import ConfigError, make_config
 from gradkit.train.checkpoint import checkpoint_info
 from gradkit.train.lock import FolderLocked, RunLock
 from gradkit.train.run_folder import (clean_orphans, folder_kind, resume_checkpoint,
                                       update_latest)
 
 RUNS = Path("runs")
-_NEWER_KEYS = {"checkpoint_every", "callbacks"}  # absent from the config.yaml of older runs
+# The top-level keys every config.yaml gradkit ever wrote spells out: a file without one of
+# them is torn. (Keys added later, such as checkpoint_every, callbacks or monitor, are absent
+# from older runs' files and take their defaults.)
+_REQUIRED_KEYS = {"name", "out", "seed", "epochs", "batch_size", "model", "dataset",
+                  "preprocessing", "augmentation", "optimizer", "schedule", "regularization"}
 
 
 class RunComplete(Exception):
@@ -71,7 +75,7 @@ def _read_config_yaml(path):
         data = yaml.safe_load(Path(path).read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-    if not isinstance(data, dict) or not set(Config.model_fields) - _NEWER_KEYS <= set(data):
+    if not isinstance(data, dict) or not _REQUIRED_KEYS <= set(data):
         return None
     return data
 

@@ -265,3 +265,19 @@ def test_a_run_stopped_early_is_complete(tmp_path):
     assert done < 6
     with pytest.raises(experiment.RunComplete, match=f"is complete: {done}/6 epochs"):
         _train(experiment.resume_config(exp.run_dir, {}), resume=exp.run_dir)
+
+
+def test_a_config_yaml_from_before_a_new_key_is_whole_and_a_torn_one_is_not(tmp_path):
+    import yaml
+
+    from gradkit.config import config_yaml, make_config
+    from gradkit.train.runs import _read_config_yaml
+
+    data = yaml.safe_load(config_yaml(make_config({})))
+    for newer in ("monitor", "callbacks", "checkpoint_every"):
+        data.pop(newer)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert _read_config_yaml(path) == data
+    path.write_text(yaml.safe_dump(data)[:40])  # torn mid-write
+    assert _read_config_yaml(path) is None

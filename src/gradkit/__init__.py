@@ -26,6 +26,19 @@ from gradkit.ops import (abs, add, argmax, argmin, cat, chunk, clamp, concat, di
                          split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze,
                          var, where)
 from gradkit.ops.reduce import dot, norm
+from gradkit.ops.elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
+                                     arctan2, arctanh, asin, asinh, atan, atan2, atanh, copysign,
+                                     cos, cosh, erf, erfinv, exp2, expm1, frac, hypot, lerp, log1p,
+                                     log2, log10, logaddexp, reciprocal, rsqrt, sin, sinh, square,
+                                     tan)
+from gradkit.ops.logical import (allclose, bitwise_and, bitwise_left_shift, bitwise_not,
+                                 bitwise_or, bitwise_right_shift, bitwise_xor, isclose, isfinite,
+                                 isinf, isnan, isneginf, isposinf, logical_and, logical_not,
+                                 logical_or, logical_xor, nan_to_num)
+from gradkit.ops.rounding import (ceil, fix, floor, floor_divide, fmod, remainder, round, sign,
+                                  trunc)
+from gradkit.ops.activations import celu, prelu, selu, threshold
+from gradkit import errors
 
 from gradkit import models, nn, optim, train
 from gradkit.serialization import load, save

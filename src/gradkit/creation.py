@@ -121,9 +121,29 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, device=None, requ
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False):
-    """``steps`` values evenly spaced from start to end, both included."""
-    arr = np.linspace(start, end, steps, dtype=dtype or default_dtype)
+    """``steps`` values evenly spaced from start to end, both included. With an integer dtype,
+    as PyTorch: start and end truncated, the values computed from the start for the first
+    half and from the end for the rest, then truncated toward zero (``linspace(-5, 5, 4,
+    dtype=int64)`` is [-5, -1, 1, 5]; NumPy's gives -2 for the second)."""
+    dtype = np.dtype(dtype or default_dtype)
+    if dtype.kind in "iu":
+        arr = _integer_linspace(int(start), int(end), steps).astype(dtype)
+    else:
+        arr = np.linspace(start, end, steps, dtype=dtype)
     return _finish("linspace", arr, requires_grad, device, out)
+
+
+def _integer_linspace(start, end, steps):
+    """PyTorch's integer linspace: start + step·i for the first half, end − step·(steps−1−i)
+    for the rest, in extended precision (one rounding, as its fused multiply-add), truncated."""
+    if steps == 1:
+        return np.array([start])
+    wide = np.longdouble
+    step = (end - start) / (steps - 1)
+    i = np.arange(steps, dtype=wide)
+    values = np.where(i < steps // 2, wide(start) + wide(step) * i,
+                      wide(end) - wide(step) * (steps - 1 - i))
+    return np.trunc(values.astype(np.float64))
 
 
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False):

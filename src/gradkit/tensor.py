@@ -19,6 +19,7 @@ from gradkit import random
 from gradkit.autograd import engine, grad_mode
 from gradkit.devices import CPU, check_device
 from gradkit.devices import device as _device
+from gradkit.errors import ArgumentError, ShapeError
 
 _FLOAT_KINDS = "f"
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -195,7 +196,7 @@ class Tensor:
 
     def item(self):
         if self._data.size != 1:
-            raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
+            raise ShapeError(f"item() needs a one-element tensor, got shape {self.shape}")
         return self._data.item()
 
     def tolist(self):
@@ -307,7 +308,7 @@ class Tensor:
             names = {name: np.dtype(key) for key, name in _TYPE_NAMES.items()}
             tail = dtype.rpartition(".")[2]
             if tail not in names:
-                raise ValueError(f"type(): unknown tensor type {dtype!r}; expected a dtype "
+                raise ArgumentError(f"type(): unknown tensor type {dtype!r}; expected a dtype "
                                  f"such as gk.float32 or one of {sorted(names)}")
             dtype = names[tail]
         return _ops.cast(self, dtype)
@@ -371,7 +372,7 @@ class Tensor:
             old._vc = self._vc  # the same array: a node that saved it sees the change
         result = recorded(old, operand)
         if result.shape != data.shape:
-            raise RuntimeError(f"{what}: output with shape {data.shape} doesn't match the "
+            raise ShapeError(f"{what}: output with shape {data.shape} doesn't match the "
                                f"broadcast shape {result.shape}")
         if not np.can_cast(result.dtype, data.dtype, "same_kind"):
             raise RuntimeError(f"{what}: result type {result.dtype} can't be cast to the "
@@ -476,6 +477,19 @@ class Tensor:
     def __pos__(self): return self
     def __abs__(self): return _ops.abs(self)
     def __getitem__(self, index): return _ops.getitem(self, index)
+    def __mod__(self, other): return _ops.remainder(self, other)
+    def __rmod__(self, other): return _ops.remainder(other, self)
+    def __floordiv__(self, other): return _ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return _ops.floor_divide(other, self)
+    def __and__(self, other): return _ops.bitwise_and(self, other)
+    def __or__(self, other): return _ops.bitwise_or(self, other)
+    def __xor__(self, other): return _ops.bitwise_xor(self, other)
+    def __lshift__(self, other): return _ops.bitwise_left_shift(self, other)
+    def __rshift__(self, other): return _ops.bitwise_right_shift(self, other)
+    def __invert__(self): return _ops.bitwise_not(self)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    def __rlshift__(self, other): return _ops.bitwise_left_shift(other, self)
+    def __rrshift__(self, other): return _ops.bitwise_right_shift(other, self)
 
     def __eq__(self, other): return _ops.eq(self, other)
     def __ne__(self, other): return _ops.ne(self, other)
@@ -484,7 +498,7 @@ class Tensor:
     def __gt__(self, other): return _ops.gt(self, other)
     def __ge__(self, other): return _ops.ge(self, other)
 
-    add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
+    add, sub, mul, pow, matmul = __add__, __sub__, __mul__, __pow__, __matmul__
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def neg(self): return _ops.neg(self)
@@ -499,6 +513,67 @@ class Tensor:
     clip = clamp
     def maximum(self, other): return _ops.maximum(self, other)
     def minimum(self, other): return _ops.minimum(self, other)
+    def div(self, other, rounding_mode=None): return _ops.div(self, other, rounding_mode)
+    divide = true_divide = div
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def tan(self): return _ops.tan(self)
+    def asin(self): return _ops.asin(self)
+    def acos(self): return _ops.acos(self)
+    def atan(self): return _ops.atan(self)
+    def atan2(self, other): return _ops.atan2(self, other)
+    def sinh(self): return _ops.sinh(self)
+    def cosh(self): return _ops.cosh(self)
+    def asinh(self): return _ops.asinh(self)
+    def acosh(self): return _ops.acosh(self)
+    def atanh(self): return _ops.atanh(self)
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+    def exp2(self): return _ops.exp2(self)
+    def expm1(self): return _ops.expm1(self)
+    def log2(self): return _ops.log2(self)
+    def log10(self): return _ops.log10(self)
+    def log1p(self): return _ops.log1p(self)
+    def rsqrt(self): return _ops.rsqrt(self)
+    def erf(self): return _ops.erf(self)
+    def erfinv(self): return _ops.erfinv(self)
+    def sign(self): return _ops.sign(self)
+    def copysign(self, other): return _ops.copysign(self, other)
+    def trunc(self): return _ops.trunc(self)
+    fix = trunc
+    def floor(self): return _ops.floor(self)
+    def ceil(self): return _ops.ceil(self)
+    def round(self, decimals=0): return _ops.round(self, decimals)
+    def frac(self): return _ops.frac(self)
+    def fmod(self, other): return _ops.fmod(self, other)
+    def remainder(self, other): return _ops.remainder(self, other)
+    def floor_divide(self, other): return _ops.floor_divide(self, other)
+    def logaddexp(self, other): return _ops.logaddexp(self, other)
+    def lerp(self, end, weight): return _ops.lerp(self, end, weight)
+    def reciprocal(self): return _ops.reciprocal(self)
+    def square(self): return _ops.square(self)
+    def hypot(self, other): return _ops.hypot(self, other)
+    def isnan(self): return _ops.isnan(self)
+    def isinf(self): return _ops.isinf(self)
+    def isposinf(self): return _ops.isposinf(self)
+    def isneginf(self): return _ops.isneginf(self)
+    def isfinite(self): return _ops.isfinite(self)
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ops.isclose(self, other, rtol, atol, equal_nan)
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ops.allclose(self, other, rtol, atol, equal_nan)
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _ops.nan_to_num(self, nan, posinf, neginf)
+    def logical_and(self, other): return _ops.logical_and(self, other)
+    def logical_or(self, other): return _ops.logical_or(self, other)
+    def logical_xor(self, other): return _ops.logical_xor(self, other)
+    def logical_not(self): return _ops.logical_not(self)
+    def bitwise_and(self, other): return _ops.bitwise_and(self, other)
+    def bitwise_or(self, other): return _ops.bitwise_or(self, other)
+    def bitwise_xor(self, other): return _ops.bitwise_xor(self, other)
+    def bitwise_not(self): return _ops.bitwise_not(self)
+    def bitwise_left_shift(self, other): return _ops.bitwise_left_shift(self, other)
+    def bitwise_right_shift(self, other): return _ops.bitwise_right_shift(self, other)
 
     # ----- reductions -----
     def sum(self, dim=None, keepdim=False, **kw): return _ops.sum(self, dim, keepdim, **kw)
@@ -540,7 +615,7 @@ class Tensor:
     def t(self):
         """The transpose of a matrix; a 0-d or 1-D tensor as it is (PyTorch's ``t()``)."""
         if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+            raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D; use .transpose(dim0, dim1) or .permute(...)")
         return _ops.transpose(self, 0, -1)
 

@@ -10,8 +10,10 @@ from gradkit.nn.module import Module
 from gradkit.nn.parameter import Parameter
 from gradkit.nn.containers import Identity, ModuleDict, ModuleList, Sequential
 from gradkit.nn import functional, init, utils
-from gradkit.nn.activation import (ELU, GELU, Flatten, LeakyReLU, LogSoftmax, Maxout, ReLU,
-                                   Sigmoid, Softmax, Softplus, Tanh)
+from gradkit.nn.activation import (CELU, ELU, GELU, GLU, SELU, Flatten, Hardsigmoid, Hardswish,
+                                   Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Maxout, Mish,
+                                   PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
+                                   Softsign, Tanh, Threshold)
 from gradkit.nn.conv import Conv1d, Conv2d
 from gradkit.nn.dropout import Dropout
 from gradkit.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d,
@@ -33,5 +35,7 @@ __all__ = [
     "SmoothL1Loss", "BatchNorm1d", "BatchNorm2d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d",
     "MaxPool1d", "MaxPool2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d",
     "LazyLinear", "UninitializedBuffer", "UninitializedParameter", "RNN", "GRU", "LSTM",
-    "RNNCell", "GRUCell", "LSTMCell",
+    "RNNCell", "GRUCell", "LSTMCell", "CELU", "GLU", "SELU", "Hardsigmoid", "Hardswish",
+    "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6", "SiLU", "Softmin", "Softsign",
+    "Threshold",
 ]

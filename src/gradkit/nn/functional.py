@@ -8,10 +8,14 @@ new tensor.
 
 import warnings
 
+from gradkit.errors import ArgumentError
 from gradkit.nn.dropout import dropout
+from gradkit.ops import activations as _act
 from gradkit.ops import unary as _unary
+from gradkit.ops.activations import glu, logsigmoid, normalize, prelu, softsign
 from gradkit.ops.conv import conv1d, conv2d
 from gradkit.ops.hinge import multi_margin_loss, multiclass_hinge_loss, multilabel_hinge_loss
+from gradkit.ops.index import getitem as _getitem
 from gradkit.ops.index import one_hot
 from gradkit.ops.linear import linear
 from gradkit.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
@@ -30,7 +34,9 @@ __all__ = [
     "gelu", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax", "max_pool1d",
     "max_pool2d", "mse_loss", "multi_margin_loss", "multiclass_hinge_loss",
     "multilabel_hinge_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "smooth_l1_loss",
-    "softmax", "softplus", "tanh",
+    "softmax", "softplus", "tanh", "celu", "glu", "hardsigmoid", "hardswish", "hardtanh",
+    "logsigmoid", "mish", "normalize", "prelu", "relu6", "selu", "silu", "softmin", "softsign",
+    "threshold",
 ]
 
 
@@ -89,7 +95,89 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _log_softmax(input, _implicit_dim(input.ndim, "log_softmax") if dim is None else dim)
 
 
+def silu(input, inplace=False):
+    """x·σ(x)."""
+    return _act.silu(input)
+
+
+def mish(input, inplace=False):
+    """x·tanh(softplus x)."""
+    return _act.mish(input)
+
+
+def hardswish(input, inplace=False):
+    """x·relu6(x + 3)/6."""
+    return _act.hardswish(input)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3)/6."""
+    return _act.hardsigmoid(input)
+
+
+def selu(input, inplace=False):
+    """1.0507·(x if x > 0 else 1.6733(eˣ − 1))."""
+    return _act.selu(input)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x if x > threshold else value."""
+    return _act.threshold(input, threshold, value)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(−x) along ``dim`` (dim=None: PyTorch's legacy default, with a warning)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _act.softmin(input, _implicit_dim(input.ndim, "softmin") if dim is None else dim)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val); gradient only strictly inside."""
+    return _act.hardtanh(input, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    return _act.relu6(input)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, α(e^(x/α) − 1))."""
+    return _act.celu(input, alpha)
+
+
 def pad(input, pad, mode="constant", value=None):
     """Pad the last dims: ``pad = (left, right, top, bottom, ...)`` from the last dim backwards;
-    modes constant (with ``value``, default 0), reflect, replicate, circular."""
-    return _pad(input, pad, mode, 0.0 if value is None else value)
+    modes constant (with ``value``, default 0), reflect, replicate, circular. A negative width
+    crops that side, as in PyTorch. reflect needs each width < the dim's size, circular each
+    width ≤ it (PyTorch's errors)."""
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: unsupported mode {mode!r}; use constant, reflect, "
+                                  "replicate or circular")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ArgumentError(f"pad: padding length must be even and at most twice the input's "
+                            f"{input.ndim} dims, got {len(pad)} widths {tuple(pad)}")
+    crop, grow = [slice(None)] * input.ndim, [0] * len(pad)
+    for i in range(len(pad) // 2):
+        d = input.ndim - 1 - i
+        lo, hi, n = int(pad[2 * i]), int(pad[2 * i + 1]), input.shape[d]
+        _check_width(mode, lo, hi, n, d, input.shape)
+        crop[d] = slice(max(-lo, 0), n - max(-hi, 0))
+        grow[2 * i], grow[2 * i + 1] = max(lo, 0), max(hi, 0)
+    if any(p < 0 for p in pad):
+        input = _getitem(input, tuple(crop))
+    return _pad(input, grow, mode, 0.0 if value is None else value)
+
+
+def _check_width(mode, lo, hi, n, dim, shape):
+    if n + min(lo, 0) + min(hi, 0) < 0:
+        raise ArgumentError(f"pad: widths ({lo}, {hi}) crop more than the {n} elements of "
+                            f"dim {dim} of input {list(shape)}")
+    if mode == "reflect" and max(lo, hi) >= n:
+        raise ArgumentError(f"Argument #4: Padding size should be less than the corresponding "
+                            f"input dimension, but got: padding ({lo}, {hi}) at dimension {dim} "
+                            f"of input {list(shape)}")
+    if mode == "circular" and max(lo, hi) > n:
+        raise ArgumentError(f"pad: padding ({lo}, {hi}) at dimension {dim} of input "
+                            f"{list(shape)}: Padding value causes wrapping around more than once.")

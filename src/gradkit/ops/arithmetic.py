@@ -7,7 +7,9 @@ broadcast operands are summed back to the operand's shape by ``unbroadcast``.
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.errors import ShapeError
 from gradkit.ops._util import as_operand, binary_operands, unbroadcast
+from gradkit.ops.rounding import rounded_div
 from gradkit.tensor import Tensor
 
 
@@ -68,7 +70,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    """out = a ** b;  da = g * b * a^(b-1),  db = g * out * ln(a)  (0 where a = 0 and b >= 0)."""
+    """out = a ** b;  da = g * b * a^(b-1) (0 where b = 0, so 0**0 gives 0 as in PyTorch),
+    db = g * out * ln(a)  (0 where a = 0 and b >= 0)."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -80,10 +83,12 @@ class Pow(Function):
         na, nb = self.needs_input_grad
         da = db = None
         if na:
-            if isinstance(b, (int, float)) and b == 0:
-                da = np.zeros_like(a)
+            if isinstance(b, (int, float)):
+                da = np.zeros_like(a) if b == 0 else g * b * np.power(a, b - 1)
             else:
-                da = unbroadcast(g * b * np.power(a, b - 1), _shape(a))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    da = np.where(b == 0, 0.0, g * b * np.power(a, b - 1)).astype(g.dtype)
+                da = unbroadcast(da, _shape(a))
         if nb:
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where((a == 0) & (b >= 0), 0, np.log(a)).astype(out.dtype)
@@ -212,8 +217,11 @@ def mul(a, b):
     return Mul.apply(a, b)
 
 
-def div(a, b):
-    """True division; integer tensors are divided as float32 (as in PyTorch)."""
+def div(a, b, rounding_mode=None):
+    """True division; integer tensors are divided as float32 (as in PyTorch).
+    ``rounding_mode`` "trunc" or "floor" rounds the quotient (see ops/rounding.py)."""
+    if rounding_mode is not None:
+        return rounded_div(a, b, rounding_mode)
     a, b = binary_operands(a, b, "div")
     a = a.float() if isinstance(a, Tensor) and a.dtype.kind in "iub" else a
     b = b.float() if isinstance(b, Tensor) and b.dtype.kind in "iub" else b
@@ -235,7 +243,7 @@ def matmul(a, b):
         raise TypeError("matmul: both operands must be tensors or arrays, not scalars")
     sa, sb = a.shape, b.shape
     if a.ndim == 0 or b.ndim == 0 or sa[-1] != sb[-2 if b.ndim > 1 else 0]:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {sa} and {sb} do not fit: the last dim of the left operand "
             "must equal the second-to-last (or only) dim of the right one"
         )

@@ -7,6 +7,7 @@ broadcasts the gradient back over them. ``norm`` and ``dot`` are built from the 
 
 import collections
 import operator
+import warnings
 
 import numpy as np
 
@@ -55,8 +56,14 @@ class _Spread(Function):
         """Σ (x − x̄)² / (n − correction), with the reduced dims kept."""
         self.axes, self.keepdim = axes, keepdim
         self.centred = x - x.mean(axis=axes, keepdims=True)
-        self.dof = int(np.prod([x.shape[a] for a in axes])) - correction
-        return (self.centred * self.centred).sum(axis=axes, keepdims=True) / self.dof
+        n = int(np.prod([x.shape[a] for a in axes]))
+        if n - correction <= 0:  # PyTorch: a warning, then inf/NaN rather than an exception
+            warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly "
+                          "less than the reduction factor (input numel divided by output "
+                          "numel).", UserWarning, stacklevel=4)
+        self.dof = x.dtype.type(n - correction if n > correction else 0)  # NumPy: x/0 is inf, NaN
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (self.centred * self.centred).sum(axis=axes, keepdims=True) / self.dof
 
     def _reduced(self, out):
         return out if self.keepdim else np.squeeze(out, axis=self.axes)
@@ -72,7 +79,8 @@ class Var(_Spread):
         return self._reduced(self._centre(x, axes, keepdim, correction))
 
     def backward(self, g):
-        return self._expanded(g) * self.centred * (2.0 / self.dof)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._expanded(g) * self.centred * (2.0 / self.dof)
 
 
 class Std(_Spread):
@@ -83,7 +91,8 @@ class Std(_Spread):
         return self._reduced(self.out)
 
     def backward(self, g):
-        return self._expanded(g) * self.centred / (self.dof * self.out)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._expanded(g) * self.centred / (self.dof * self.out)
 
 
 class MaxAll(Function):

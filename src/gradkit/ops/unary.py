@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.errors import ArgumentError
 from gradkit.ops._util import _float_default
 from gradkit.tensor import Tensor
 
@@ -207,12 +208,12 @@ def softplus(x, beta=1.0, threshold=20.0):
 
 def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(_floating(x, "gelu"), approximate=approximate)
 
 
 def clamp(x, min=None, max=None):
     """Clamp into [min, max]; either bound may be None (PyTorch's torch.clamp)."""
     if min is None and max is None:
-        raise ValueError("clamp: give at least one of min and max")
+        raise ArgumentError("clamp: give at least one of min and max")
     return Clamp.apply(x, lo=min, hi=max)

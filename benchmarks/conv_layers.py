@@ -3,6 +3,10 @@ layer shapes of LeNet-5 (batch 128, 1×28×28) and ResNet-20 (batch 128, 3×32×
 
     python benchmarks/conv_layers.py                 # each framework's default threads
     python benchmarks/conv_layers.py --threads 1 --cpu-time
+    python benchmarks/conv_layers.py --threads 1 --cpu-time --algorithm winograd
+
+--algorithm forces gradkit's convolution algorithm where it applies (im2col elsewhere; see
+gradkit/ops/conv_select.py); the default, auto, is what a model gets.
 
 The two frameworks alternate call by call; the median of --repeats calls is printed with the
 ratio gradkit / PyTorch. Like a network's first layer, the first conv of each model does not
@@ -19,6 +23,7 @@ import torch
 import torch.nn.functional as TF
 
 import gradkit as gk
+from gradkit.ops import conv_select
 from gradkit.ops.conv import conv2d
 
 # name, (N, C, H, W), out channels, kernel, stride, padding, input needs grad
@@ -31,6 +36,7 @@ LAYERS = [
     ("resnet20 32→32", (128, 32, 16, 16), 32, 3, 1, 1, True),
     ("resnet20 32→64 /2", (128, 32, 16, 16), 64, 3, 2, 1, True),
     ("resnet20 64→64", (128, 64, 8, 8), 64, 3, 1, 1, True),
+    ("1×1 32→64 /2", (128, 32, 16, 16), 64, 1, 2, 0, True),
 ]
 
 
@@ -69,7 +75,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads of both frameworks")
     parser.add_argument("--cpu-time", action="store_true", help="time.process_time")
+    parser.add_argument("--algorithm", choices=conv_select.ALGORITHMS, default="auto",
+                        help="gradkit's convolution algorithm (default: auto)")
     args = parser.parse_args()
+    conv_select.set_conv_algorithm(args.algorithm)
     if args.threads:
         from threadpoolctl import threadpool_limits
 
@@ -77,7 +86,8 @@ def main():
         torch.set_num_threads(args.threads)
     clock = time.process_time if args.cpu_time else time.perf_counter
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
-          f"{'CPU' if args.cpu_time else 'wall'} time, median of {args.repeats}, ms")
+          f"{'CPU' if args.cpu_time else 'wall'} time, median of {args.repeats}, ms, "
+          f"gradkit algorithm {args.algorithm}")
     print(f"{'layer':20} {'gk fwd':>7} {'torch':>7} {'ratio':>5}   {'gk f+b':>7} {'torch':>7} "
           f"{'ratio':>5}")
     for name, *spec in LAYERS:

@@ -8,6 +8,7 @@ warm-up, and the median of the rest is printed with the ratio gradkit / PyTorch:
     python benchmarks/train_step.py --steps 15 --only resnet20
     python benchmarks/train_step.py --memory         # also the peak memory of ResNet-20
     python benchmarks/train_step.py --threads 1 --cpu-time   # single-threaded, CPU time
+    GRADKIT_CONV_ALGO=im2col python benchmarks/train_step.py # force a conv algorithm
 
 Both frameworks build their model from the same code below (the layer names are PyTorch's in
 both), start from the same weights and see the same batch; the first step's losses and

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import gradkit as gk
 from gradkit.autograd import gradcheck
+from gradkit.ops import conv as conv_module
 from gradkit.ops.conv import conv1d, conv2d
 from oracle import check
 
@@ -236,3 +237,11 @@ def test_random_configurations_match_torch(data):
     else:
         check(shapes, lambda x, w: TF.conv2d(x, w, None, **options),
               lambda x, w: conv2d(x, w, None, **options))
+
+
+@pytest.mark.parametrize("name,xs,ws,options", CONV2D, ids=[c[0] for c in CONV2D])
+def test_conv2d_in_chunks_of_one_image_matches_torch(name, xs, ws, options, monkeypatch):
+    """The im2col path works through the batch in chunks of ~1 MB of columns; with a limit of
+    one byte every image is its own chunk, and the results must not change."""
+    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 1)
+    check([xs, ws, (ws[0],)], _torch(TF.conv2d, options), _torch(conv2d, options))

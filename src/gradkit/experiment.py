@@ -276,8 +276,8 @@ def train(config, resume=None, report=True, log=print):
             _new_schedule(exp, start.new_cycle_at)
         started = time.perf_counter()
         exp.trainer.fit()
-        exp.results = _results(exp, time.perf_counter() - started, log)
-    exp.report = _report(exp.run_dir, log) if report else None
+        exp.results = score_run(exp, time.perf_counter() - started, log)
+    exp.report = report_run(exp.run_dir, log) if report else None
     return exp
 
 
@@ -292,7 +292,7 @@ def _new_schedule(exp, done):
             callback.scheduler = scheduler
 
 
-def _results(exp, seconds, log):
+def score_run(exp, seconds, log=print):
     """Score the final and best checkpoints on the test split, check for divergence, write
     results.json and say what it holds."""
     results = {"train_seconds": round(seconds, 2)}
@@ -339,7 +339,7 @@ def _monitor_findings(exp):
     return [f"{f.code}: {f.title}" for f in found if f.severity in ("error", "warning")]
 
 
-def _report(run_dir, log):
+def report_run(run_dir, log=print):
     from gradkit.run_report import write_run_report
     try:
         path = write_run_report(run_dir)

@@ -6,6 +6,8 @@
     gradkit predict --checkpoint RUN [--invert auto|yes|no] FILE...
     gradkit report RUN [--open]
     gradkit doctor [RUN | --config FILE | --model NAME --dataset NAME ...] [--try-fixes]
+    gradkit tune --config FILE --space FILE [--trials N] [--workers N] [--resume]
+    gradkit tune status DIR
     gradkit classic knn|linear [--dataset NAME] [--k 1,3,5] [--loss svm|softmax]
     gradkit datasets [--root DIR]
     gradkit models [NAME [--input-size C,H,W | --dataset NAME]]
@@ -30,7 +32,8 @@ import sys
 import gradkit
 from gradkit.cli._common import add_threads_option
 
-COMMANDS = ["train", "eval", "predict", "report", "doctor", "datasets", "models", "classic"]
+COMMANDS = ["train", "eval", "predict", "report", "doctor", "datasets", "models", "classic",
+            "tune"]
 
 DESCRIPTION = """\
 gradkit: a transparent deep-learning framework on NumPy.

@@ -8,6 +8,7 @@
     gradkit doctor [RUN | --config FILE | --model NAME --dataset NAME ...] [--try-fixes]
     gradkit tune --config FILE --space FILE [--trials N] [--workers N] [--resume]
     gradkit tune status DIR
+    gradkit ensemble RUN... | --study DIR --top K [--method mean_prob|mean_logits|vote]
     gradkit classic knn|linear [--dataset NAME] [--k 1,3,5] [--loss svm|softmax]
     gradkit datasets [--root DIR]
     gradkit models [NAME [--input-size C,H,W | --dataset NAME]]
@@ -33,7 +34,7 @@ import gradkit
 from gradkit.cli._common import add_threads_option
 
 COMMANDS = ["train", "eval", "predict", "report", "doctor", "datasets", "models", "classic",
-            "tune"]
+            "tune", "ensemble"]
 
 DESCRIPTION = """\
 gradkit: a transparent deep-learning framework on NumPy.

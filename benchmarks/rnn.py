@@ -35,7 +35,6 @@ import argparse
 import cProfile
 import os
 import pstats
-import statistics
 import time
 
 import numpy as np
@@ -46,6 +45,7 @@ import gradkit.nn.functional as gF
 from gradkit import nn as gnn
 from gradkit import optim as goptim
 from gradkit.nn import rnn as grnn
+from train_step import alternate  # benchmarks/ is the script's folder, on sys.path
 
 FRAMEWORKS = {"gradkit": (gk, gnn, gF, goptim, grnn), "torch": (torch, torch.nn,
                                                                torch.nn.functional, torch.optim,
@@ -128,16 +128,7 @@ def time_pair(name, steps, warmup, clock=time.perf_counter):
     losses = {fw: float(step().item()) for fw, step in steps_.items()}
     if not np.isclose(losses["gradkit"], losses["torch"], rtol=1e-4):
         raise AssertionError(f"{name}: first losses differ: {losses}")
-    for _ in range(warmup - 1):
-        for step in steps_.values():
-            step()
-    times = {fw: [] for fw in FRAMEWORKS}
-    for _ in range(steps):
-        for fw, step in steps_.items():
-            start = clock()
-            step()
-            times[fw].append(clock() - start)
-    return {fw: statistics.median(t) for fw, t in times.items()}
+    return alternate(steps_, steps, warmup, clock)
 
 
 def profile(name, steps, top=18):

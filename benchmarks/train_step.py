@@ -157,10 +157,17 @@ def time_pair(name, steps, warmup, clock=time.perf_counter):
         expected = q.grad.numpy()
         if np.abs(p.grad.numpy() - expected).max() > 0.02 * np.abs(expected).max():
             raise AssertionError(f"{name}: first gradients differ for a {q.shape} parameter")
+    return alternate(steps_, steps, warmup, clock)
+
+
+def alternate(steps_, steps, warmup, clock=time.perf_counter):
+    """{framework: median seconds} of ``steps`` calls of each step function, the frameworks
+    alternating (a busy machine slows both alike), after ``warmup - 1`` more calls each (the
+    caller made the first)."""
     for _ in range(warmup - 1):
         for step in steps_.values():
             step()
-    times = {fw: [] for fw in FRAMEWORKS}
+    times = {fw: [] for fw in steps_}
     for _ in range(steps):
         for fw, step in steps_.items():
             start = clock()

@@ -20,10 +20,9 @@ world of one process, it is BatchNorm.
 
 import numpy as np
 
-from gradkit.autograd.function import Function
 from gradkit.distributed import comm as _comm
 from gradkit.nn.normalization import _BatchNorm
-from gradkit.ops.norm import _per_channel
+from gradkit.ops.norm import Normalizing, _per_channel, update_running
 
 
 def _sum_over_ranks(comm, array):
@@ -31,7 +30,7 @@ def _sum_over_ranks(comm, array):
     return array
 
 
-class _SyncBatchNormFn(Function):
+class _SyncBatchNormFn(Normalizing):
     """Training-mode batch norm with statistics summed over the ranks (module docstring)."""
 
     def forward(self, x, weight, bias, running_mean, running_var, momentum, eps, comm):
@@ -49,19 +48,9 @@ class _SyncBatchNormFn(Function):
         mean = first[:channels] / m
         xhat = x - mean.reshape(shape)
         var = _sum_over_ranks(comm, _per_channel(xhat, xhat)) / m
-        if running_mean is not None:
-            running_mean *= 1.0 - momentum
-            running_mean += momentum * mean
-            running_var *= 1.0 - momentum
-            running_var += (momentum * m / (m - 1)) * var
+        update_running(running_mean, running_var, mean, var, momentum, m)
         self.m = m
-        self.inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat *= self.inv_std.reshape(shape)
-        self.xhat = xhat
-        out = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
-        if bias is not None:
-            out += bias.reshape(shape)
-        return out
+        return self.normalize(xhat, var, eps, weight, bias)
 
     def backward(self, g):
         need_x, need_w, need_b = self.needs_input_grad[:3]

@@ -62,7 +62,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from gradkit.autograd.function import Function
 from gradkit.ops import conv_select, pointwise, winograd
-from gradkit.ops.scratch import scratch as _scratch
+from gradkit.ops.scratch import scratch as _scratch, zero_padded
 from gradkit.tensor import Tensor
 
 
@@ -89,14 +89,8 @@ def _padded(x, top, bottom, left, right):
     """x (N, C, H, W) with zeros around its last two dims, in scratch (x itself if no pad)."""
     if top == bottom == left == right == 0:
         return x
-    N, C, H, W = x.shape
-    xp = _scratch.take("pad", (N, C, H + top + bottom, W + left + right), x.dtype)
-    xp[:, :, :top] = 0
-    xp[:, :, top + H:] = 0
-    xp[:, :, top:top + H, :left] = 0
-    xp[:, :, top:top + H, left + W:] = 0
-    xp[:, :, top:top + H, left:left + W] = x
-    return xp
+    H, W = x.shape[2:]
+    return zero_padded("pad", x, top, left, H + top + bottom, W + left + right)
 
 
 def _im2col(xp, kh, kw, OH, OW, stride, dilation, groups):

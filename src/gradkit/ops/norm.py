@@ -36,7 +36,34 @@ def _per_channel(*arrays):
     return np.einsum("ncs,ncs->c" if len(views) == 2 else "ncs->c", *views)
 
 
-class BatchNorm(Function):
+def update_running(running_mean, running_var, mean, var, momentum, m):
+    """running ← (1 − momentum)·running + momentum·batch, in place (the variance unbiased by
+    m/(m − 1)), as PyTorch; nothing when the running statistics are None."""
+    if running_mean is None:
+        return
+    running_mean *= 1.0 - momentum
+    running_mean += momentum * mean
+    running_var *= 1.0 - momentum
+    running_var += (momentum * m / (m - 1)) * var
+
+
+class Normalizing(Function):
+    """What BatchNorm and SyncBatchNorm share: the affine output of the normalized input."""
+
+    def normalize(self, centred, var, eps, weight, bias):
+        """out = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε), made in place from ``centred`` = x − μ;
+        keeps x̂ and 1/√(σ² + ε) for backward."""
+        shape = self.shape
+        self.inv_std = (1.0 / np.sqrt(var + eps)).astype(centred.dtype, copy=False)
+        centred *= self.inv_std.reshape(shape)
+        self.xhat = centred
+        out = centred * weight.reshape(shape) if weight is not None else centred.copy()
+        if bias is not None:
+            out += bias.reshape(shape)
+        return out
+
+
+class BatchNorm(Normalizing):
     """out = γ·(x − μ)/√(σ² + ε) + β with batch (training) or running (eval) statistics."""
 
     def forward(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
@@ -47,21 +74,11 @@ class BatchNorm(Function):
             mean = _per_channel(x) / m
             xhat = x - mean.reshape(shape)
             var = _per_channel(xhat, xhat) / m
-            if running_mean is not None:
-                running_mean *= 1.0 - momentum
-                running_mean += momentum * mean
-                running_var *= 1.0 - momentum
-                running_var += (momentum * m / (m - 1)) * var
+            update_running(running_mean, running_var, mean, var, momentum, m)
         else:
             mean, var = running_mean, running_var
             xhat = x - mean.reshape(shape)
-        self.inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat *= self.inv_std.reshape(shape)
-        self.xhat = xhat
-        out = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
-        if bias is not None:
-            out += bias.reshape(shape)
-        return out
+        return self.normalize(xhat, var, eps, weight, bias)
 
     def backward(self, g):
         need_x, need_w, need_b = self.needs_input_grad[:3]

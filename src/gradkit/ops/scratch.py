@@ -30,3 +30,17 @@ class Scratch(threading.local):
 
 
 scratch = Scratch()
+
+
+def zero_padded(slot, x, top, left, height, width):
+    """x (N, C, H, W) copied into the scratch ``slot`` at (top, left) of a (N, C, height,
+    width) array whose other cells are 0: the padded input of a convolution, in reused
+    memory."""
+    N, C, H, W = x.shape
+    xp = scratch.take(slot, (N, C, height, width), x.dtype)
+    xp[:, :, :top] = 0
+    xp[:, :, top + H:] = 0
+    xp[:, :, top:top + H, :left] = 0
+    xp[:, :, top:top + H, left + W:] = 0
+    xp[:, :, top:top + H, left:left + W] = x
+    return xp

@@ -29,7 +29,7 @@ so the result is as accurate as im2col's to a small factor (bounded in the tests
 
 import numpy as np
 
-from gradkit.ops.scratch import scratch
+from gradkit.ops.scratch import scratch, zero_padded
 
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
@@ -69,15 +69,7 @@ def _tiles(geo):
 def _padded_input(x, geo, slot):
     """x with the convolution's padding and enough zeros at the bottom/right for whole tiles."""
     TH, TW, HP, WP = _tiles(geo)
-    N, C, H, W = x.shape
-    xp = scratch.take(slot, (N, C, HP, WP), x.dtype)
-    top, left = geo.pt, geo.pl
-    xp[:, :, :top] = 0
-    xp[:, :, top + H:] = 0
-    xp[:, :, top:top + H, :left] = 0
-    xp[:, :, top:top + H, left + W:] = 0
-    xp[:, :, top:top + H, left:left + W] = x
-    return xp
+    return zero_padded(slot, x, geo.pt, geo.pl, HP, WP)
 
 
 def _input_transform(x, geo):

@@ -58,6 +58,7 @@ def _curves_figure(study):
         ax.plot(np.arange(1, len(r["values"]) + 1), r["values"], "o-", ms=3,
                 label=f"trial {r['number']} ({r['value']:.4f})")
     ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs only
     ax.set_ylabel(study.metric)
     ax.set_title("the top 5 trials")
     ax.grid(alpha=0.3)
@@ -78,6 +79,11 @@ def _table(rows, metric):
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _params(params):
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in params.items())
+
+
 def write_tune_page(study):
     """Write ``study.out/tune.html`` (see the module docstring); returns its path."""
     rows, info, best = study.table(), study.stage_info(), study.best
@@ -85,7 +91,7 @@ def write_tune_page(study):
     parts += [f'<p class="warn">warning: {html.escape(w)}</p>' for w in study.warnings]
     if best is not None:
         parts.append(f"<p>best: trial {best['number']} (stage {best['stage']}), {study.metric} "
-                     f"{best['value']:.4f} — {html.escape(str(best['params']))} — "
+                     f"{best['value']:.4f} — {html.escape(_params(best['params']))} — "
                      f"{html.escape(best['run'])}</p>")
         parts.append(_img(_param_figure(study, rows, info), "the metric against each key"))
         parts.append(_img(_curves_figure(study), "learning curves of the top trials"))

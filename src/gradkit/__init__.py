@@ -38,6 +38,15 @@ from gradkit.ops.logical import (allclose, bitwise_and, bitwise_left_shift, bitw
 from gradkit.ops.rounding import (ceil, fix, floor, floor_divide, fmod, remainder, round, sign,
                                   trunc)
 from gradkit.ops.activations import celu, prelu, selu, threshold
+# The op modules below each name their torch.* functions in __all__.
+from gradkit.ops.diag import *  # noqa: F401,F403
+from gradkit.ops.gather import *  # noqa: F401,F403
+from gradkit.ops.layout import *  # noqa: F401,F403
+from gradkit.ops.products import *  # noqa: F401,F403
+from gradkit.ops.scan import *  # noqa: F401,F403
+from gradkit.ops.sort import *  # noqa: F401,F403
+from gradkit.ops.stats import *  # noqa: F401,F403
+from gradkit import linalg
 from gradkit import errors
 
 from gradkit import models, nn, optim, train

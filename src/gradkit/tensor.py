@@ -20,6 +20,8 @@ from gradkit.autograd import engine, grad_mode
 from gradkit.devices import CPU, check_device
 from gradkit.devices import device as _device
 from gradkit.errors import ArgumentError, ShapeError
+from gradkit.methods import (ElementwiseMethods, IndexMethods, ProductMethods, ReduceMethods,
+                             ShapeMethods, SortMethods)
 
 _FLOAT_KINDS = "f"
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -53,7 +55,8 @@ def as_array(data, dtype=None):
     raise TypeError(f"gk.tensor: cannot make a tensor from {type(data).__name__} ({arr.dtype})")
 
 
-class Tensor:
+class Tensor(ElementwiseMethods, ReduceMethods, SortMethods, ShapeMethods, IndexMethods,
+             ProductMethods):
     """An n-dimensional array that can record the ops applied to it for backpropagation."""
 
     __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_hooks", "_retains_grad",
@@ -501,124 +504,6 @@ class Tensor:
     add, sub, mul, pow, matmul = __add__, __sub__, __mul__, __pow__, __matmul__
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def neg(self): return _ops.neg(self)
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def abs(self): return _ops.abs(self)
-    def tanh(self): return _ops.tanh(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def relu(self): return _ops.relu(self)
-    def clamp(self, min=None, max=None): return _ops.clamp(self, min, max)
-    clip = clamp
-    def maximum(self, other): return _ops.maximum(self, other)
-    def minimum(self, other): return _ops.minimum(self, other)
-    def div(self, other, rounding_mode=None): return _ops.div(self, other, rounding_mode)
-    divide = true_divide = div
-    def sin(self): return _ops.sin(self)
-    def cos(self): return _ops.cos(self)
-    def tan(self): return _ops.tan(self)
-    def asin(self): return _ops.asin(self)
-    def acos(self): return _ops.acos(self)
-    def atan(self): return _ops.atan(self)
-    def atan2(self, other): return _ops.atan2(self, other)
-    def sinh(self): return _ops.sinh(self)
-    def cosh(self): return _ops.cosh(self)
-    def asinh(self): return _ops.asinh(self)
-    def acosh(self): return _ops.acosh(self)
-    def atanh(self): return _ops.atanh(self)
-    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
-    arcsinh, arccosh, arctanh = asinh, acosh, atanh
-    def exp2(self): return _ops.exp2(self)
-    def expm1(self): return _ops.expm1(self)
-    def log2(self): return _ops.log2(self)
-    def log10(self): return _ops.log10(self)
-    def log1p(self): return _ops.log1p(self)
-    def rsqrt(self): return _ops.rsqrt(self)
-    def erf(self): return _ops.erf(self)
-    def erfinv(self): return _ops.erfinv(self)
-    def sign(self): return _ops.sign(self)
-    def copysign(self, other): return _ops.copysign(self, other)
-    def trunc(self): return _ops.trunc(self)
-    fix = trunc
-    def floor(self): return _ops.floor(self)
-    def ceil(self): return _ops.ceil(self)
-    def round(self, decimals=0): return _ops.round(self, decimals)
-    def frac(self): return _ops.frac(self)
-    def fmod(self, other): return _ops.fmod(self, other)
-    def remainder(self, other): return _ops.remainder(self, other)
-    def floor_divide(self, other): return _ops.floor_divide(self, other)
-    def logaddexp(self, other): return _ops.logaddexp(self, other)
-    def lerp(self, end, weight): return _ops.lerp(self, end, weight)
-    def reciprocal(self): return _ops.reciprocal(self)
-    def square(self): return _ops.square(self)
-    def hypot(self, other): return _ops.hypot(self, other)
-    def isnan(self): return _ops.isnan(self)
-    def isinf(self): return _ops.isinf(self)
-    def isposinf(self): return _ops.isposinf(self)
-    def isneginf(self): return _ops.isneginf(self)
-    def isfinite(self): return _ops.isfinite(self)
-    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        return _ops.isclose(self, other, rtol, atol, equal_nan)
-    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        return _ops.allclose(self, other, rtol, atol, equal_nan)
-    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
-        return _ops.nan_to_num(self, nan, posinf, neginf)
-    def logical_and(self, other): return _ops.logical_and(self, other)
-    def logical_or(self, other): return _ops.logical_or(self, other)
-    def logical_xor(self, other): return _ops.logical_xor(self, other)
-    def logical_not(self): return _ops.logical_not(self)
-    def bitwise_and(self, other): return _ops.bitwise_and(self, other)
-    def bitwise_or(self, other): return _ops.bitwise_or(self, other)
-    def bitwise_xor(self, other): return _ops.bitwise_xor(self, other)
-    def bitwise_not(self): return _ops.bitwise_not(self)
-    def bitwise_left_shift(self, other): return _ops.bitwise_left_shift(self, other)
-    def bitwise_right_shift(self, other): return _ops.bitwise_right_shift(self, other)
-
-    # ----- reductions -----
-    def sum(self, dim=None, keepdim=False, **kw): return _ops.sum(self, dim, keepdim, **kw)
-    def mean(self, dim=None, keepdim=False, **kw): return _ops.mean(self, dim, keepdim, **kw)
-    def var(self, dim=None, *a, **kw): return _ops.var(self, dim, *a, **kw)
-    def std(self, dim=None, *a, **kw): return _ops.std(self, dim, *a, **kw)
-    def max(self, *args, **kw): return _ops.max(self, *args, **kw)
-    def min(self, *args, **kw): return _ops.min(self, *args, **kw)
-    def argmax(self, dim=None, keepdim=False, **kw): return _ops.argmax(self, dim, keepdim, **kw)
-    def argmin(self, dim=None, keepdim=False, **kw): return _ops.argmin(self, dim, keepdim, **kw)
-    def logsumexp(self, dim=None, keepdim=False, **kw):
-        return _ops.logsumexp(self, dim, keepdim, **kw)
-    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-        return _reduce.norm(self, p, dim, keepdim, dtype)
-    def dot(self, other): return _reduce.dot(self, other)
-    def softmax(self, dim): return _ops.softmax(self, dim)
-    def log_softmax(self, dim): return _ops.log_softmax(self, dim)
-    def all(self): return Tensor._make(np.asarray(self._data.all()), None)
-    def any(self): return Tensor._make(np.asarray(self._data.any()), None)
-
-    # ----- shape -----
-    def reshape(self, *shape): return _ops.reshape(self, *shape)
-    def view(self, *shape): return _ops.reshape(self, *shape)
-    def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
-    def transpose(self, dim0, dim1): return _ops.transpose(self, dim0, dim1)
-    swapaxes = swapdims = transpose
-    def permute(self, *dims): return _ops.permute(self, *dims)
-    def squeeze(self, dim=None): return _ops.squeeze(self, dim)
-    def unsqueeze(self, dim): return _ops.unsqueeze(self, dim)
-    def expand(self, *sizes): return _ops.expand(self, *sizes)
-    def expand_as(self, other): return _ops.expand(self, *other.shape)
-    def split(self, split_size, dim=0): return _ops.split(self, split_size, dim)
-    def chunk(self, chunks, dim=0): return _ops.chunk(self, chunks, dim)
-
-    @property
-    def T(self):
-        return _ops.permute(self, *reversed(range(self.ndim)))
-
-    def t(self):
-        """The transpose of a matrix; a 0-d or 1-D tensor as it is (PyTorch's ``t()``)."""
-        if self.ndim > 2:
-            raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                               f"{self.ndim}D; use .transpose(dim0, dim1) or .permute(...)")
-        return _ops.transpose(self, 0, -1)
-
 
 class RemovableHandle:
     """Returned by register_hook: ``handle.remove()`` unregisters the hook."""
@@ -635,4 +520,3 @@ class RemovableHandle:
 
 
 from gradkit import ops as _ops  # noqa: E402  (ops import Tensor, so they come after it)
-from gradkit.ops import reduce as _reduce  # noqa: E402

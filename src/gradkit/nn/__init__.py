@@ -14,17 +14,25 @@ from gradkit.nn.activation import (CELU, ELU, GELU, GLU, SELU, Flatten, Hardsigm
                                    Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Maxout, Mish,
                                    PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
                                    Softsign, Tanh, Threshold)
-from gradkit.nn.conv import Conv1d, Conv2d
-from gradkit.nn.dropout import Dropout
 from gradkit.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d,
                              LazyLinear, UninitializedBuffer, UninitializedParameter)
-from gradkit.nn.linear import DropConnect, Linear
-from gradkit.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,
-                             MSELoss, MultiClassHingeLoss, MultiLabelHingeLoss, MultiMarginLoss,
-                             NLLLoss, SmoothL1Loss)
-from gradkit.nn.normalization import BatchNorm1d, BatchNorm2d
-from gradkit.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from gradkit.nn.rnn import RNN, GRU, LSTM, RNNCell, GRUCell, LSTMCell
+# The layer modules below each name their layers in __all__.
+from gradkit.nn import (attention, conv, distance, dropout, fold, linear, loss, normalization,
+                        padding, pooling, sparse, transformer, upsampling)
+from gradkit.nn.attention import *  # noqa: F401,F403
+from gradkit.nn.conv import *  # noqa: F401,F403
+from gradkit.nn.distance import *  # noqa: F401,F403
+from gradkit.nn.dropout import *  # noqa: F401,F403
+from gradkit.nn.fold import *  # noqa: F401,F403
+from gradkit.nn.linear import *  # noqa: F401,F403
+from gradkit.nn.loss import *  # noqa: F401,F403
+from gradkit.nn.normalization import *  # noqa: F401,F403
+from gradkit.nn.padding import *  # noqa: F401,F403
+from gradkit.nn.pooling import *  # noqa: F401,F403
+from gradkit.nn.sparse import *  # noqa: F401,F403
+from gradkit.nn.transformer import *  # noqa: F401,F403
+from gradkit.nn.upsampling import *  # noqa: F401,F403
 
 __all__ = [
     "Module", "Parameter", "Identity", "ModuleDict", "ModuleList", "Sequential", "functional",
@@ -39,3 +47,6 @@ __all__ = [
     "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6", "SiLU", "Softmin", "Softsign",
     "Threshold",
 ]
+_LAYER_MODULES = (attention, conv, distance, dropout, fold, linear, loss, normalization, padding,
+                  pooling, sparse, transformer, upsampling)
+__all__ += sorted({name for m in _LAYER_MODULES for name in m.__all__} - set(__all__))

@@ -16,6 +16,8 @@ from gradkit.nn.parameter import Parameter
 from gradkit.ops.conv import conv1d, conv2d
 from gradkit.ops.shape import pad as _pad
 
+__all__ = ["Conv1d", "Conv2d"]
+
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 

@@ -14,6 +14,8 @@ from gradkit.nn.module import Module
 from gradkit.ops.arithmetic import Mul
 from gradkit.tensor import Tensor
 
+__all__ = ["Dropout"]
+
 
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1/(1 − p) when

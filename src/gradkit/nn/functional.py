@@ -181,3 +181,31 @@ def _check_width(mode, lo, hi, n, dim, shape):
     if mode == "circular" and max(lo, hi) > n:
         raise ArgumentError(f"pad: padding ({lo}, {hi}) at dimension {dim} of input "
                             f"{list(shape)}: Padding value causes wrapping around more than once.")
+
+
+# The op modules below each name their functions in __all__ (F's names, PyTorch's signatures).
+from gradkit.ops import (attention as _attention, conv3d as _conv3d,  # noqa: E402
+                         conv_transpose as _conv_transpose, ctc as _ctc, distance as _distance,
+                         dropout as _dropout, embedding as _embedding, feature_norm as _fnorm,
+                         fold as _fold, loss as _loss, margin_loss as _margin_loss,
+                         pool as _pool, pool3d as _pool3d, prob_loss as _prob_loss,
+                         upsample as _upsample)
+from gradkit.ops.attention import *  # noqa: F401,F403,E402
+from gradkit.ops.conv3d import *  # noqa: F401,F403,E402
+from gradkit.ops.conv_transpose import *  # noqa: F401,F403,E402
+from gradkit.ops.ctc import *  # noqa: F401,F403,E402
+from gradkit.ops.distance import *  # noqa: F401,F403,E402
+from gradkit.ops.dropout import *  # noqa: F401,F403,E402
+from gradkit.ops.embedding import *  # noqa: F401,F403,E402
+from gradkit.ops.feature_norm import *  # noqa: F401,F403,E402
+from gradkit.ops.fold import *  # noqa: F401,F403,E402
+from gradkit.ops.loss import *  # noqa: F401,F403,E402
+from gradkit.ops.margin_loss import *  # noqa: F401,F403,E402
+from gradkit.ops.pool import *  # noqa: F401,F403,E402
+from gradkit.ops.pool3d import *  # noqa: F401,F403,E402
+from gradkit.ops.prob_loss import *  # noqa: F401,F403,E402
+from gradkit.ops.upsample import *  # noqa: F401,F403,E402
+
+__all__ += sorted({name for m in (_attention, _conv3d, _conv_transpose, _ctc, _distance, _dropout,
+                                  _embedding, _fnorm, _fold, _loss, _margin_loss, _pool, _pool3d,
+                                  _prob_loss, _upsample) for name in m.__all__} - set(__all__))

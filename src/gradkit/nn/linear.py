@@ -11,6 +11,8 @@ from gradkit.nn.parameter import Parameter
 from gradkit.ops.linear import linear
 from gradkit.tensor import Tensor
 
+__all__ = ["Linear", "DropConnect"]
+
 
 def _empty(shape, dtype):
     return np.empty(shape, np.float32 if dtype is None else np.dtype(dtype))

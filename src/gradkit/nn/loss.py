@@ -9,6 +9,11 @@ from gradkit.nn import functional as F
 from gradkit.nn.module import Module
 from gradkit.ops.loss import legacy_reduction
 
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss",
+    "MultiClassHingeLoss", "MultiLabelHingeLoss", "MultiMarginLoss", "NLLLoss", "SmoothL1Loss",
+]
+
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):

@@ -18,6 +18,8 @@ from gradkit.nn.parameter import Parameter
 from gradkit.ops.norm import batch_norm
 from gradkit.tensor import Tensor
 
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
+
 
 class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,

@@ -10,6 +10,8 @@ from gradkit.nn.module import Module
 from gradkit.ops.pool import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                               max_pool2d)
 
+__all__ = ["AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
+
 
 def _single(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)

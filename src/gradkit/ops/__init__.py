@@ -20,6 +20,7 @@ from gradkit.ops.rounding import (ceil, fix, floor, floor_divide, fmod, remainde
                                   trunc)
 from gradkit.ops.unary import (abs, clamp, elu, exp, gelu, leaky_relu, log, relu, sigmoid,
                                softplus, sqrt, tanh)
+from gradkit.ops import diag, gather, layout, products, scan, sort, stats
 
 __all__ = [
     "add", "cast", "clone", "div", "eq", "ge", "gt", "le", "lt", "matmul", "maximum", "minimum",

@@ -21,6 +21,8 @@ from gradkit.autograd.function import Function
 from gradkit.ops.unary import sigmoid_array
 from gradkit.tensor import Tensor
 
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
+
 
 def check_input(input, op):
     """Refuse what no loss takes: a non-Tensor input, or one that is not floating point."""

@@ -29,6 +29,8 @@ import numpy as np
 from gradkit.autograd.function import Function
 from gradkit.tensor import Tensor
 
+__all__ = ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d"]
+
 
 def _tuple(value, name, op):
     values = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)

@@ -1,0 +1,3 @@
+"""gradkit.linalg (torch.linalg): norm, vector_norm, matrix_norm."""
+
+__all__ = []

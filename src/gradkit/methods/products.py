@@ -1,0 +1,12 @@
+"""Tensor methods for products (bmm, outer, tensordot, addmm, cross, ...).
+
+A mixin of :class:`gradkit.Tensor` (``__slots__ = ()``, no state): each method forwards to the
+op of the same name in gradkit.ops, so ``x....`` and ``gk....`` are one code path. The ops
+import Tensor, so they are reached through the ``gradkit`` package at call time.
+"""
+
+import gradkit
+
+
+class ProductMethods:
+    __slots__ = ()

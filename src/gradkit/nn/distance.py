@@ -1,0 +1,3 @@
+"""nn.CosineSimilarity and nn.PairwiseDistance."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Unfold and nn.Fold."""
+
+__all__ = []

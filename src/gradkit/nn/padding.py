@@ -1,0 +1,3 @@
+"""The padding layers: ZeroPad2d, ConstantPad, ReflectionPad, ReplicationPad."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Embedding."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.TransformerEncoderLayer and nn.TransformerEncoder."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.Upsample and nn.PixelShuffle."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""F.conv_transpose1d and F.conv_transpose2d."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""F.ctc_loss (connectionist temporal classification)."""
+
+__all__ = []

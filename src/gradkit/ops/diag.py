@@ -1,0 +1,3 @@
+"""Diagonals and triangles: diag, diagonal, diag_embed, tril, triu, trace."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""F.cosine_similarity, F.pairwise_distance, F.bilinear."""
+
+__all__ = []

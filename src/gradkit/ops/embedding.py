@@ -1,0 +1,3 @@
+"""F.embedding (padding_idx, max_norm)."""
+
+__all__ = []

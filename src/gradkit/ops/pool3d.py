@@ -1,0 +1,3 @@
+"""F.max_pool3d and F.avg_pool3d."""
+
+__all__ = []

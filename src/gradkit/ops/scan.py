@@ -1,0 +1,3 @@
+"""Cumulative ops along a dim: cumsum, cumprod, cummax, cummin, logcumsumexp."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""F.interpolate, F.pixel_shuffle, F.pixel_unshuffle."""
+
+__all__ = []

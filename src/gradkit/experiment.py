@@ -38,6 +38,8 @@ from gradkit.config import (ConfigError, arguments, augmentation_misfit, build_t
 from gradkit.data import DataLoader, Subset, train_val_split
 from gradkit.data import transforms as T
 from gradkit.data.datasets import REGISTRY
+from gradkit.distributed.world import ONE_PROCESS
+from gradkit.distributed.world import current as current_world
 from gradkit.nn import functional as F
 from gradkit.optim import lr_scheduler
 from gradkit.train import Trainer, callbacks as cb
@@ -110,13 +112,14 @@ def batch_transform(config, preprocessor, num_classes, augment):
     return T.Compose(steps) if steps else None
 
 
-def make_loaders(config, splits, preprocessor):
-    """Train loader (shuffled, augmented, seeded) and validation loader (preprocessed)."""
+def make_loaders(config, splits, preprocessor, world=ONE_PROCESS):
+    """Train loader (shuffled, augmented, seeded) and validation loader (preprocessed);
+    ``world`` shards them over the ranks (gradkit.distributed.world)."""
     n = len(splits.classes)
-    train = DataLoader(splits.train, batch_size=config.batch_size, shuffle=True,
-                       seed=config.seed, transform=batch_transform(config, preprocessor, n, True))
+    train = DataLoader(splits.train, transform=batch_transform(config, preprocessor, n, True),
+                       **world.train_loading(splits.train, config.batch_size, config.seed))
     plain = batch_transform(config, preprocessor, n, False)
-    val = (DataLoader(splits.val, batch_size=EVAL_BATCH, transform=plain)
+    val = (DataLoader(splits.val, transform=plain, **world.val_loading(splits.val, EVAL_BATCH))
            if splits.val is not None else None)
     return train, val
 
@@ -220,22 +223,24 @@ class Experiment:
     trainer: Trainer
 
 
-def prepare(config, run_dir=None):
+def prepare(config, run_dir=None, world=ONE_PROCESS):
     """Build data, model, optimizer, schedule and Trainer for ``config`` (in ``run_dir``,
     default ``config.out`` or runs/<name>); the resolved config (model sizes filled in,
-    ``out`` and ``name`` set) is ``experiment.config``. Writes nothing."""
+    ``out`` and ``name`` set) is ``experiment.config``. Writes nothing. ``world``: the ranks
+    the run is shared by (gradkit.distributed.world; one process by default)."""
     gk_random.manual_seed(config.seed)
     run_dir = Path(run_dir if run_dir is not None else config.out or
                    Path("runs") / config.run_name())
     splits = load_splits(config)
     preprocessor = fit_preprocessor(config, splits.train)
-    train_loader, val_loader = make_loaders(config, splits, preprocessor)
+    train_loader, val_loader = make_loaders(config, splits, preprocessor, world)
     sample = arrays(Subset(splits.train, [0]))[0]
     shape = sample.shape[1:] if preprocessor is None else preprocessor.transform(sample).shape[1:]
     resolved = config.model_copy(deep=True)
     resolved.model.kwargs = model_kwargs(config, shape, len(splits.classes))
     resolved.name, resolved.out = config.run_name(), str(run_dir)
-    model = models.get_model(resolved.model.name, **resolved.model.kwargs)
+    model = world.wrap(models.get_model(resolved.model.name, **resolved.model.kwargs),
+                       config.seed)
     optimizer = build_optimizer(resolved, model)
     scheduler, interval = build_scheduler(resolved, optimizer, len(train_loader))
     metadata = {**resolved.to_dict(), "fitted": {
@@ -245,8 +250,8 @@ def prepare(config, run_dir=None):
     trainer = Trainer(model, optimizer, train_loader, loss_fn=loss_function(resolved),
                       val_loader=val_loader, scheduler=scheduler, scheduler_interval=interval,
                       max_epochs=resolved.epochs,
-                      callbacks=build_callbacks(resolved, val_loader is not None),
-                      out_dir=run_dir, config=metadata)
+                      callbacks=world.callbacks(build_callbacks(resolved, val_loader is not None)),
+                      out_dir=world.out_dir(run_dir), config=metadata)
     return Experiment(resolved, run_dir, splits, preprocessor, model, trainer)
 
 
@@ -258,12 +263,18 @@ def train(config, resume=None, report=True, log=print):
     ``resume``: a run folder to continue, with the config of its checkpoint
     (``resume_config(resume, {"epochs": config.epochs})``: only a larger ``epochs`` of
     ``config`` is taken, to extend it). RunComplete when it has nothing left to train,
-    RunLocked when another process trains there (see gradkit.train.runs)."""
+    RunLocked when another process trains there (see gradkit.train.runs).
+
+    Under a launcher with several ranks, every rank calls this and they train the run
+    together; rank 0 writes and prints (gradkit.distributed.world)."""
+    world = current_world()
+    log = world.log(log)
     if resume is not None:
         config = resume_config(resume, {"epochs": config.epochs}, log)
-    with open_run(config, resume, log) as start:
-        exp = prepare(config, run_dir=start.run_dir)
-        save_config(exp.config, exp.run_dir / "config.yaml")
+    with world.open_run(config, resume, log) as start:
+        exp = prepare(config, run_dir=start.run_dir, world=world)
+        if world.is_main:
+            save_config(exp.config, exp.run_dir / "config.yaml")
         params = sum(p.numel() for p in exp.model.parameters())
         log(f"run folder: {exp.run_dir}")
         log(f"model: {exp.config.model.name} ({params:,} parameters); data: "
@@ -276,8 +287,9 @@ def train(config, resume=None, report=True, log=print):
             _new_schedule(exp, start.new_cycle_at)
         started = time.perf_counter()
         exp.trainer.fit()
-        exp.results = score_run(exp, time.perf_counter() - started, log)
-    exp.report = report_run(exp.run_dir, log) if report else None
+        exp.results = (score_run(exp, time.perf_counter() - started, log) if world.is_main
+                       else None)
+    exp.report = report_run(exp.run_dir, log) if report and world.is_main else None
     return exp
 
 

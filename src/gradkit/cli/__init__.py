@@ -2,6 +2,7 @@
 
     gradkit [--threads N] COMMAND ...
     gradkit train [--config FILE] [--model NAME] [--dataset NAME] [--epochs N] ... [--resume RUN]
+    gradkit train --nproc 2 ...                       (or: mpiexec -n 2 gradkit train ...)
     gradkit eval --checkpoint RUN [--dataset NAME] [--split test]
     gradkit predict --checkpoint RUN [--invert auto|yes|no] FILE...
     gradkit report RUN [--open]
@@ -69,6 +70,7 @@ def main(argv=None):
     """Run the command line ``argv`` (default: sys.argv[1:]); returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to relaunch it (train --nproc)
     if args.command is None:
         parser.print_help()
         return 0

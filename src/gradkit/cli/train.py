@@ -3,13 +3,21 @@
     gradkit train --model mlp --dataset spiral --epochs 5 --callback 'EarlyStopping(patience=2)'
     gradkit train --resume runs/mlp-spiral                 # continue an interrupted run
     gradkit train --resume runs/mlp-spiral --epochs 10     # extend a finished one
+    gradkit train --nproc 2 --model lenet5                 # data parallel on 2 processes
 
 The flags are merged over the file (``train_overrides`` turns them into config keys). With
 ``--resume`` the run's own config is the config (``experiment.resume_config`` refuses flags
 that would change it); a finished run is not retrained: the command says it is complete and
 how to extend it. At the end, the exact commands to evaluate, predict with and view the run.
+
+``--nproc N`` runs the same command line on N processes under the mpiexec that the
+``distributed`` extra installs (gradkit.distributed.launch), each with
+``cpus // N`` BLAS threads unless --threads or $GRADKIT_NUM_THREADS says otherwise; a
+command started by mpiexec itself (``mpiexec -n N gradkit train ...``) joins the MPI world
+and trains data parallel (gradkit.distributed.world).
 """
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -68,8 +76,21 @@ def add_parser(subparsers):
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved config as YAML and exit without training")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--nproc", type=process_count, metavar="N",
+                   help="train data parallel on N processes (under the bundled mpiexec; "
+                        "batch_size stays the global batch and must be a multiple of N)")
     add_threads_option(p)
     p.set_defaults(run=run)
+
+
+def process_count(text):
+    """argparse type of ``--nproc``: a whole number >= 1."""
+    import argparse
+
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of processes >= 1, got {text!r} (e.g. --nproc 2)")
+    return int(text)
 
 
 def _yaml_value(item, text):
@@ -117,11 +138,40 @@ def next_steps(exp):
     return lines
 
 
+def without_nproc(argv):
+    """The command line ``argv`` less its ``--nproc N`` / ``--nproc=N``."""
+    kept, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == "--nproc":
+            skip = True
+        elif not item.startswith("--nproc="):
+            kept.append(item)
+    return kept
+
+
+def launch(args):
+    """Run this command line on ``args.nproc`` ranks under mpiexec; mpiexec's exit code."""
+    from gradkit.distributed import launch as mpi_launch
+
+    env = dict(os.environ)
+    if args.threads is None and args.global_threads is None:
+        env.setdefault("GRADKIT_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // args.nproc)))
+    return mpi_launch.run(args.nproc, ["-m", "gradkit.cli", *without_nproc(args.argv)],
+                          env=env).returncode
+
+
 def run(args):
     from gradkit import experiment
     from gradkit.config import ConfigError, config_yaml, load_config
+    from gradkit.distributed import comm
     from gradkit.train import TrainingInterrupted
 
+    if comm.launched_under_mpi():
+        comm.init()
+    elif args.nproc is not None and args.nproc > 1 and not args.print_config:
+        return launch(args)
     overrides = train_overrides(args)
     resume = None
     if args.resume is not None:
@@ -145,5 +195,6 @@ def run(args):
             folder = shlex.quote(str(Path(stop.checkpoint).parent.parent))
             print(f"continue with: gradkit train --resume {folder}", file=sys.stderr)
         return stop.code
-    print("\n".join(next_steps(exp)))
+    if comm.is_main():
+        print("\n".join(next_steps(exp)))
     return 0

@@ -148,7 +148,7 @@ class DistributedDataParallel(Module):
     ``bucket_cap_mb``: the most MiB of gradients in one all-reduce. ``broadcast_buffers``:
     copy rank 0's buffers (BatchNorm's running statistics) to every rank before each training
     forward. The state_dict keys gain the prefix ``module.``, as in PyTorch; ``ddp.module``
-    is the wrapped model. In a world of one process the wrapper only delegates."""
+    is the wrapped model (and what Trainer checkpoints hold: ``checkpoint_module``). In a world of one process the wrapper only delegates."""
 
     def __init__(self, module, bucket_cap_mb=25, broadcast_buffers=True):
         super().__init__()
@@ -179,6 +179,12 @@ class DistributedDataParallel(Module):
             _comm.broadcast(t, src=0)
         for slot in self._slots:
             slot.param.register_hook(self._hook(slot))
+
+    @property
+    def checkpoint_module(self):
+        """What a Trainer checkpoint saves and loads: the wrapped model, without ``module.``,
+        so the checkpoint loads into the bare model and resumes on any number of ranks."""
+        return self.module
 
     @property
     def bucket_count(self):

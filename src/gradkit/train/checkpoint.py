@@ -124,6 +124,12 @@ def _schedulers(scheduler):
 
 # ----- writing -----
 
+def _saved_module(model):
+    """The module a checkpoint holds: a wrapper such as DistributedDataParallel names the one
+    it wraps (``checkpoint_module``), so its checkpoints load without the wrapper."""
+    return getattr(model, "checkpoint_module", model)
+
+
 def save_checkpoint(path, model, optimizer=None, scheduler=None, extra=None):
     """Write model, optimizer and scheduler state, the gk RNG state and ``extra`` to ``path``.
 
@@ -133,6 +139,7 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, extra=None):
     Returns the path."""
     path = Path(path)
     extra = dict(extra or {})
+    model = _saved_module(model)
     tensors = {f"model.{k}": v._data for k, v in model.state_dict().items()}
     meta = {_FORMAT_KEY: FORMAT,
             "model": json.dumps({"class": type(model).__name__,
@@ -375,6 +382,7 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None):
 
     Everything is checked before anything is loaded; a problem raises CheckpointError."""
     meta, tensors = _read(path)
+    model = _saved_module(model)
     saved = _check_model(path, meta, tensors, model)
     optim_state = (_optimizer_state(path, meta, tensors, optimizer)
                    if optimizer is not None else None)

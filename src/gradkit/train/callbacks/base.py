@@ -76,6 +76,8 @@ class Callback:
 
     trigger = None
     priority = PRIORITY_READER
+    main_rank_only = False  # True for a callback that writes files or prints: data-parallel
+    #                         training runs it on rank 0 alone (gradkit.distributed.world)
 
     @property
     def state_key(self):

@@ -39,6 +39,7 @@ class Checkpoint(Callback):
     ``best_model_path`` and ``best_model_score`` name the best file and its value."""
 
     priority = PRIORITY_READER
+    main_rank_only = True  # writes or prints: rank 0 alone runs it on N ranks
 
     def __init__(self, dirpath=None, monitor=None, mode=None, save_top_k=1, save_last=True,
                  trigger=(1, "epoch"), every_n_steps=None):

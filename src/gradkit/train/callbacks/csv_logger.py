@@ -21,6 +21,7 @@ class CSVLogger(Callback):
     """Write each epoch record as a row of ``path`` (default ``out_dir/metrics.csv``)."""
 
     priority = PRIORITY_READER
+    main_rank_only = True  # writes or prints: rank 0 alone runs it on N ranks
 
     def __init__(self, path=None):
         self.path = Path(path) if path is not None else None

@@ -48,6 +48,7 @@ class MetricsLogger(Callback):
     ``out_dir/metrics.jsonl``)."""
 
     priority = PRIORITY_READER
+    main_rank_only = True  # writes or prints: rank 0 alone runs it on N ranks
 
     def __init__(self, path=None, every_n_steps=1):
         if not isinstance(every_n_steps, int) or every_n_steps < 1:

@@ -57,6 +57,7 @@ class ProgressBar(Callback):
     the module docstring)."""
 
     priority = PRIORITY_READER
+    main_rank_only = True  # writes or prints: rank 0 alone runs it on N ranks
 
     def __init__(self, stream=None, refresh=0.1, bar_stream=None):
         self.stream = stream

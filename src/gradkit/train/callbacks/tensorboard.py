@@ -29,6 +29,7 @@ class TensorBoardLogger(Callback):
     """Write scalars to event files in ``log_dir`` (default ``out_dir/tensorboard``)."""
 
     priority = PRIORITY_READER
+    main_rank_only = True  # writes or prints: rank 0 alone runs it on N ranks
 
     def __init__(self, log_dir=None, every_n_steps=1):
         if not isinstance(every_n_steps, int) or every_n_steps < 1:

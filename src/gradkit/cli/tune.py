@@ -4,8 +4,10 @@
     gradkit tune --out runs/tune-lenet --resume --workers 2   # finish a killed search
     gradkit tune status runs/tune-lenet                       # the master view, any time
 
-A line per trial as it ends (its value, or pruned, or failed with the error), each stage's
-narrowing, then the best trial, the warnings and the commands that use the best run.
+On a terminal, a live table of the trials (gradkit.tune.live, with rich; ``--no-live``
+for none); elsewhere a line per trial as it ends (its value, or pruned, or failed with the
+error). Then each stage's narrowing, the best trial, the warnings and the commands that use
+the best run.
 """
 
 import shlex
@@ -45,6 +47,8 @@ def add_parser(subparsers):
     p.add_argument("--resume", action="store_true", help="finish the search in --out with its "
                    "own settings")
     p.add_argument("--no-report", action="store_true", help="no report.html per trial")
+    p.add_argument("--no-live", action="store_true", help="no live table on a terminal: a "
+                   "line per trial instead")
     add_threads_option(p)
     p.set_defaults(run=run)
 
@@ -53,6 +57,7 @@ def run(args):
     from gradkit import tune
     from gradkit.cli.train import _yaml_value
     from gradkit.config import ConfigError, load_config
+    from gradkit.tune.live import live_log
 
     if args.status:
         if len(args.status) != 2 or args.status[0] != "status":
@@ -60,7 +65,8 @@ def run(args):
                                f"{' '.join(args.status)!r}"])
         return status(args.status[1])
     if args.resume:
-        study = tune.resume(args.out, workers=args.workers)
+        with live_log(args.out, enabled=not args.no_live) as log:
+            study = tune.resume(args.out, workers=args.workers, log=log)
     else:
         if args.space is None:
             raise ConfigError(["tune: --space FILE is required (or --resume)"])
@@ -70,11 +76,14 @@ def run(args):
             if not sep or not key.strip():
                 raise ConfigError([f"--set {item!r}: expected KEY=VALUE"])
             overrides[key.strip()] = _yaml_value(item, value)
-        study = tune.search(load_config(args.config, overrides), args.space,
-                            trials=args.trials, stages=args.stages, sampler=args.sampler,
-                            pruner=None if args.pruner == "none" else args.pruner,
-                            storage=args.storage, workers=args.workers, out=args.out,
-                            seed=args.seed, metric=args.metric, report=not args.no_report)
+        config = load_config(args.config, overrides)
+        with live_log(args.out, enabled=not args.no_live) as log:
+            study = tune.search(config, args.space, trials=args.trials, stages=args.stages,
+                                sampler=args.sampler,
+                                pruner=None if args.pruner == "none" else args.pruner,
+                                storage=args.storage, workers=args.workers, out=args.out,
+                                seed=args.seed, metric=args.metric,
+                                report=not args.no_report, log=log)
     summary(study)
     return 0
 

@@ -186,3 +186,124 @@ def sparse_(tensor, sparsity=None, std=0.01, generator=None, *, connections=None
         rank = rng.random((rows, cols)).argsort(axis=0).argsort(axis=0)
         values[rank < zeros_per_column] = 0
     return _write(tensor, values)
+
+
+# ----- PyTorch's default initialization, layer by layer -----
+
+def _fan_in_uniform(weight, bias, fan_in=None, generator=None):
+    """torch's Linear/Conv reset_parameters: kaiming_uniform_(w, a=√5), i.e. U(±1/√fan_in),
+    and the bias U(±1/√fan_in) (0 when fan_in is 0)."""
+    kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in = _calculate_fan_in_and_fan_out(weight)[0] if fan_in is None else fan_in
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound, generator)
+
+
+def _linear_default(m, generator):
+    _fan_in_uniform(m.weight, m.bias, generator=generator)
+
+
+def _bilinear_default(m, generator):
+    bound = 1 / math.sqrt(m.weight.shape[1])
+    uniform_(m.weight, -bound, bound, generator)
+    if m.bias is not None:
+        uniform_(m.bias, -bound, bound, generator)
+
+
+def _norm_default(m, generator):
+    if getattr(m, "running_mean", None) is not None:
+        m.reset_running_stats()
+    if getattr(m, "weight", None) is not None:
+        ones_(m.weight)
+    if getattr(m, "bias", None) is not None:
+        zeros_(m.bias)
+
+
+def _embedding_default(m, generator):
+    normal_(m.weight, generator=generator)
+    if m.padding_idx is not None:
+        m.weight._data[m.padding_idx] = 0
+
+
+def _recurrent_default(m, generator):
+    bound = 1 / math.sqrt(m.hidden_size) if m.hidden_size > 0 else 0
+    for p in m.parameters(recurse=False):
+        uniform_(p, -bound, bound, generator)
+
+
+def _attention_default(m, generator):
+    for name in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight"):
+        if getattr(m, name, None) is not None:
+            xavier_uniform_(getattr(m, name), generator=generator)
+    if getattr(m, "in_proj_bias", None) is not None:
+        zeros_(m.in_proj_bias)
+        if getattr(m.out_proj, "bias", None) is not None:
+            zeros_(m.out_proj.bias)
+    for name in ("bias_k", "bias_v"):
+        if getattr(m, name, None) is not None:
+            xavier_normal_(getattr(m, name), generator=generator)
+
+
+def _transformer_default(m, generator):
+    for p in m.parameters():
+        if p.ndim > 1:
+            xavier_uniform_(p, generator=generator)
+
+
+def _prelu_default(m, generator):
+    constant_(m.weight, m.init)
+
+
+_DEFAULTS = [  # (layer names looked up in gradkit.nn, PyTorch's reset for them)
+    (("Bilinear",), _bilinear_default),
+    (("Linear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+      "ConvTranspose3d"), _linear_default),
+    (("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
+      "InstanceNorm3d", "LayerNorm", "GroupNorm", "RMSNorm"), _norm_default),
+    (("Embedding",), _embedding_default),
+    (("RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell"), _recurrent_default),
+    (("MultiheadAttention",), _attention_default),
+    (("Transformer",), _transformer_default),
+    (("PReLU",), _prelu_default),
+]
+
+
+def torch_default_(module, generator=None):
+    """Re-initialise every submodule's parameters as PyTorch's own ``reset_parameters`` would
+    for its layer type, and return the module (draws from gradkit.random, so ``gk.manual_seed``
+    makes it reproducible):
+
+        Linear, Conv*d, ConvTranspose*d   w ~ U(±1/√fan_in) (kaiming_uniform_, a=√5),
+                                          b ~ U(±1/√fan_in), fan_in = w.shape[1]·∏kernel
+        Bilinear                          w, b ~ U(±1/√in1_features)
+        BatchNorm/InstanceNorm/LayerNorm/GroupNorm/RMSNorm   γ = 1, β = 0 (running stats
+                                          reset)
+        Embedding                         N(0, 1), the padding_idx row 0
+        RNN/GRU/LSTM and their cells      every parameter ~ U(±1/√hidden_size)
+        MultiheadAttention                xavier_uniform_ in-projections, zero biases,
+                                          xavier_normal_ bias_k/bias_v
+        Transformer                       xavier_uniform_ every parameter of ndim > 1
+        PReLU                             its ``init`` (0.25)
+
+    Children are done before their parents, so a parent's rule wins (MultiheadAttention zeroes
+    its out_proj bias; Transformer overrides its layers' matrices). Other layer types are left
+    as they are. Layers that do not exist in this gradkit are skipped.
+
+    How gradkit's own default differs: Linear and Conv1d/Conv2d start from
+    kaiming_normal_(w, mode='fan_in', nonlinearity='relu') (N(0, 2/fan_in): √6 times
+    PyTorch's std of 1/√(3·fan_in)) and zero biases, the course notes' choice for ReLU
+    networks; the other layers above already start as PyTorch's do. Use this function to
+    reproduce a PyTorch run's initial statistics (not its values: the generators differ)."""
+    from gradkit import nn
+    from gradkit.nn.lazy import UninitializedParameter
+    rules = [(tuple(c for c in (getattr(nn, n, None) for n in names) if isinstance(c, type)),
+              rule) for names, rule in _DEFAULTS]
+    for m in reversed(list(module.modules())):
+        if any(isinstance(p, UninitializedParameter) for p in m.parameters(recurse=False)):
+            continue
+        for classes, rule in rules:
+            if classes and isinstance(m, classes):
+                rule(m, generator)
+                break
+    return module

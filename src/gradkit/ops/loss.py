@@ -18,6 +18,7 @@ of weights and the targets are cast to the input's dtype.
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.errors import ShapeError
 from gradkit.ops.unary import sigmoid_array
 from gradkit.tensor import Tensor
 
@@ -79,7 +80,8 @@ def spread_grad(g, reduction, shape, denominator=None):
     if reduction == "none":
         return g
     if reduction == "mean":
-        g = g / (int(np.prod(shape)) if denominator is None else denominator)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g = g / (int(np.prod(shape)) if denominator is None else denominator)
     return np.broadcast_to(g, shape)
 
 
@@ -357,7 +359,7 @@ def _broadcast_constant(value, shape, dtype, name, op):
     except ValueError:
         fits = False
     if not fits:
-        raise ValueError(f"{op}: {name} of shape {array.shape} does not broadcast to the input "
+        raise ShapeError(f"{op}: {name} of shape {array.shape} does not broadcast to the input "
                          f"shape {tuple(shape)}")
     return array.astype(dtype, copy=False)
 

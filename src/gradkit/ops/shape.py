@@ -7,6 +7,7 @@ and pad. Forward results are NumPy views where NumPy allows (no copies).
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.errors import ArgumentError, ShapeError
 from gradkit.ops._util import binary_operands, normalize_dim, unbroadcast
 from gradkit.tensor import Tensor
 
@@ -114,7 +115,7 @@ def reshape(x, *shape):
     known = int(np.prod([n for n in shape if n != -1]))
     fits = known == x.numel() if -1 not in shape else known and x.numel() % known == 0
     if shape.count(-1) > 1 or not fits:
-        raise ValueError(f"reshape: cannot view a tensor of shape {x.shape} "
+        raise ShapeError(f"reshape: cannot view a tensor of shape {x.shape} "
                          f"({x.numel()} elements) as shape {shape}")
     return Reshape.apply(x, shape=shape)
 
@@ -128,7 +129,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     start, end = (d % x.ndim for d in (start_dim, end_dim))
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
     return reshape(x, *shape)
 
@@ -136,7 +137,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 def permute(x, *dims):
     dims = _sizes(dims, "permute")
     if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the "
+        raise ShapeError(f"permute: dims {dims} are not a permutation of the "
                          f"{x.ndim} dims of a tensor of shape {x.shape}")
     return Permute.apply(x, dims=tuple(d % x.ndim for d in dims))
 
@@ -172,11 +173,11 @@ def expand(x, *sizes):
     sizes = _sizes(sizes, "expand")
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: cannot expand shape {x.shape} to fewer dims {sizes}")
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to fewer dims {sizes}")
     shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
     for i, n in enumerate(x.shape):
         if n != 1 and n != shape[lead + i]:
-            raise ValueError(f"expand: dim {i} of shape {x.shape} has size {n}, which cannot "
+            raise ShapeError(f"expand: dim {i} of shape {x.shape} has size {n}, which cannot "
                              f"be expanded to {shape[lead + i]} (only size-1 dims expand)")
     return Expand.apply(x, shape=shape)
 
@@ -184,7 +185,7 @@ def expand(x, *sizes):
 def _same_dtype(tensors, op):
     tensors = list(tensors)
     if not tensors:
-        raise ValueError(f"{op}: expected a non-empty list of tensors")
+        raise ShapeError(f"{op}: expected a non-empty list of tensors")
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     first = tensors[0]
     return [first] + [binary_operands(first, t, op)[1] for t in tensors[1:]]
@@ -197,7 +198,7 @@ def cat(tensors, dim=0):
     ref = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.ndim != len(ref) or t.shape[:axis] + t.shape[axis + 1:] != ref[:axis] + ref[axis + 1:]:
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not fit shape "
+            raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not fit shape "
                              f"{ref} of tensor 0 in any dim but {dim}")
     return Cat.apply(*tensors, dim=axis)
 
@@ -210,7 +211,7 @@ def stack(tensors, dim=0):
     tensors = _same_dtype(tensors, "stack")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has "
+            raise ShapeError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has "
                              f"shape {tensors[0].shape}; all must be equal")
     ndim = tensors[0].ndim + 1
     if not -ndim <= dim < ndim:
@@ -225,12 +226,12 @@ def split(x, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+            raise ArgumentError(f"split: split_size must be positive, got {size}")
         sizes = [size] * (n // size) + ([n % size] if n % size else [])
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)} but dim {dim} "
+            raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)} but dim {dim} "
                              f"has size {n}")
     pieces, start = [], 0
     for size in sizes or [0]:
@@ -243,7 +244,7 @@ def split(x, split_size_or_sections, dim=0):
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small)."""
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise ArgumentError(f"chunk: chunks must be positive, got {chunks}")
     n = x.shape[normalize_dim(dim, x.ndim, "chunk")[0]]
     return split(x, max(1, -(-n // chunks)), dim)
 
@@ -252,17 +253,17 @@ def pad(x, pad, mode="constant", value=0.0):
     """Pad the last len(pad)//2 dims: ``pad = (left, right, top, bottom, ...)`` starting from
     the last dim, as in PyTorch's F.pad. Modes: constant, reflect, replicate, circular."""
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expected an even number of widths for at most {x.ndim} dims, "
-                         f"got {tuple(pad)}")
+        raise ArgumentError(f"pad: expected an even number of widths for at most {x.ndim} "
+                            f"dims, got {tuple(pad)}")
     if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative widths are not supported, got {tuple(pad)}")
+        raise ArgumentError(f"pad: negative widths are not supported, got {tuple(pad)}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
-        raise ValueError(f"pad: unknown mode {mode!r}; use constant, reflect, replicate or "
-                         "circular")
+        raise ArgumentError(f"pad: unknown mode {mode!r}; use constant, reflect, replicate or "
+                            "circular")
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
         if mode == "reflect" and max(widths[x.ndim - 1 - i]) >= x.shape[x.ndim - 1 - i]:
-            raise ValueError(f"pad: reflect padding {widths[x.ndim - 1 - i]} must be smaller "
-                             f"than the dim it pads ({x.shape[x.ndim - 1 - i]})")
+            raise ArgumentError(f"pad: reflect padding {widths[x.ndim - 1 - i]} must be "
+                                f"smaller than the dim it pads ({x.shape[x.ndim - 1 - i]})")
     return Pad.apply(x, widths=tuple(widths), mode=mode, value=value)

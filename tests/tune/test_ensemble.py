@@ -99,3 +99,33 @@ def test_from_study_and_from_checkpoints(tmp_path):
     snapshot = Ensemble.from_checkpoints(best_first[0])
     names = sorted(m.checkpoint.name for m in snapshot.members)  # the best epoch and last
     assert len(names) == 2 and names[0].startswith("epoch") and names[1] == "last.safetensors"
+
+
+def test_an_ema_run_gives_its_weights_and_their_average_as_two_members(digits_files, tmp_path,
+                                                                       seeds):
+    from gradkit.experiment import train
+    from gradkit.train import checkpoint_info
+
+    config = digits_config(digits_files).model_copy(update={"out": str(tmp_path / "ema")})
+    config.regularization.ema_decay = 0.9
+    run = train(config, report=False, log=lambda *a: None).run_dir
+    ens = Ensemble.from_ema(run)
+    raw, averaged = ens.members
+    assert (raw.ema, averaged.ema) == (False, True)
+    shadow = checkpoint_info(averaged.checkpoint)["extra"]["callbacks"]["EMA"]["shadow"]
+    params = dict(averaged.model.named_parameters())
+    for name, array in shadow.items():
+        np.testing.assert_array_equal(params[name].numpy(), np.asarray(array))
+    first = next(iter(shadow))
+    assert not np.array_equal(dict(raw.model.named_parameters())[first].numpy(),
+                              params[first].numpy())
+    unseen = NpzDataset(digits_files / "unseen.npz")
+    scores = ens.evaluate(unseen)
+    assert all(m["accuracy"] > 0.5 for m in scores["members"])
+    again = Ensemble.load(ens.save(tmp_path / "saved"))
+    assert [m.ema for m in again.members] == [False, True]
+    x = unseen.get_batch(np.arange(30))[0]
+    np.testing.assert_allclose(again.predict(x), ens.predict(x), rtol=1e-6)
+    with pytest.raises(ConfigError, match="holds no EMA average; train the run with "
+                                          "regularization.ema_decay"):
+        Ensemble.from_ema(seeds.members[0].checkpoint.parent.parent)

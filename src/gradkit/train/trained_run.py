@@ -63,6 +63,7 @@ class LoadedRun:
     input_shape: tuple
     preprocessor: object
     checkpoint: Path
+    ema: bool = False  # the weights are the run's EMA (Polyak) average
 
     def logits(self, x):
         x = np.asarray(x, dtype=np.float32)
@@ -81,9 +82,10 @@ class LoadedRun:
         return e / e.sum(axis=1, keepdims=True)
 
 
-def load_run(checkpoint):
+def load_run(checkpoint, ema=True):
     """Rebuild the model of a training checkpoint (its config metadata says how) and load
-    its weights (the EMA-averaged ones when the run kept an average)."""
+    its weights: the EMA-averaged ones when the run kept an average, unless ``ema=False``
+    (then the weights as trained; ``LoadedRun.ema`` says which)."""
     checkpoint = Path(checkpoint)
     meta = checkpoint_info(checkpoint)["config"]
     if not isinstance(meta, dict) or "fitted" not in meta:
@@ -93,7 +95,7 @@ def load_run(checkpoint):
     config = make_config({k: v for k, v in meta.items() if k != "fitted"}, checkpoint)
     model = models.get_model(config.model.name, **config.model.kwargs)
     extra = load_checkpoint(checkpoint, model)
-    shadow = (extra.get("callbacks") or {}).get("EMA", {}).get("shadow")
+    shadow = (extra.get("callbacks") or {}).get("EMA", {}).get("shadow") if ema else None
     if shadow:
         params = dict(model.named_parameters())
         for name, array in shadow.items():
@@ -106,7 +108,7 @@ def load_run(checkpoint):
         state = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in state.items()}
         preprocessor = cls(**config.preprocessing.params).load_state_dict(state)
     return LoadedRun(config, model, list(fitted["classes"]), tuple(fitted["input_shape"]),
-                     preprocessor, checkpoint)
+                     preprocessor, checkpoint, bool(shadow))
 
 
 def evaluate(run, dataset):

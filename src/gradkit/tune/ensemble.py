@@ -3,19 +3,21 @@
     ens = Ensemble.from_study(tune.load("runs/tune-lenet"), top=5)   # the top trials
     ens = Ensemble.from_seeds(config, seeds=[0, 1, 2, 3, 4], out="runs/seeds")
     ens = Ensemble.from_checkpoints("runs/x")      # snapshot ensemble of one run
+    ens = Ensemble.from_ema("runs/x")              # its final weights and their EMA average
     ens.evaluate()     # {"accuracy", "loss", "members": [{"accuracy", "loss", "run"}, ...]}
     ens.save("runs/ens"); Ensemble.load("runs/ens")
 
 A member is a LoadedRun (gradkit.train.trained_run): its model with the preprocessing it was
 trained with, so members trained differently combine on the same raw inputs; a run that kept
-an EMA (Polyak) average is loaded with the averaged weights. All members must predict the
+an EMA (Polyak) average is loaded with the averaged weights (``from_ema`` takes both the
+weights as trained and their average as two members). All members must predict the
 same classes from the same input shape. ``method``: "mean_prob" p = Σ wᵢ softmax(zᵢ) / Σ wᵢ;
 "mean_logits" p = softmax(Σ wᵢ zᵢ / Σ wᵢ); "vote": the share of the (weighted) votes each
 class gets (ties go to the lower class). The ensemble's loss is −mean log p[y].
 
 Saved, an ensemble is a folder: ``member-00.safetensors``, ... (each the member's checkpoint,
 which holds its config) and ``manifest.json`` (method, weights, and each member's model,
-kwargs, classes and source run); ``load`` refuses a member file whose architecture is not
+kwargs, classes, source run and whether it is the EMA average); ``load`` refuses a member file whose architecture is not
 the one the manifest names.
 """
 
@@ -124,6 +126,20 @@ class Ensemble:
         return cls(paths, **kwargs)
 
     @classmethod
+    def from_ema(cls, run, **kwargs):
+        """Two members from one run that kept an EMA (``regularization.ema_decay``): its
+        final weights as trained and their Polyak average (the EMA callback's shadow)."""
+        path = final_checkpoint(Path(run))
+        if path is None:
+            raise FileNotFoundError(f"ensemble: no final checkpoint in {run}")
+        averaged = load_run(path)
+        if not averaged.ema:
+            raise ConfigError([f"ensemble: {path} holds no EMA average; train the run with "
+                               "regularization.ema_decay (e.g. --set "
+                               "regularization.ema_decay=0.999)"])
+        return cls([load_run(path, ema=False), averaged], **kwargs)
+
+    @classmethod
     def from_seeds(cls, config, seeds=(0, 1, 2, 3, 4), out="runs/seeds", log=print, **kwargs):
         """Train ``config`` once per seed (same hyper-parameters, different initialisation
         and shuffling) into ``out/seed-<s>`` and ensemble the runs. The seed also draws the
@@ -147,7 +163,8 @@ class Ensemble:
         for i, m in enumerate(self.members):
             name = f"member-{i:02d}.safetensors"
             shutil.copyfile(m.checkpoint, folder / name)
-            entries.append({"file": name, "source": str(m.checkpoint), **_architecture(m)})
+            entries.append({"file": name, "source": str(m.checkpoint), "ema": m.ema,
+                            **_architecture(m)})
         manifest = {"method": self.method, "weights": self.weights.tolist(), "members": entries}
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         return folder
@@ -160,7 +177,7 @@ class Ensemble:
         manifest = json.loads((folder / "manifest.json").read_text())
         members = []
         for entry in manifest["members"]:
-            run = load_run(folder / entry["file"])
+            run = load_run(folder / entry["file"], ema=entry.get("ema", True))
             expected = {k: entry[k] for k in ("model", "kwargs", "classes", "input_shape")}
             got = json.loads(json.dumps(_architecture(run)))
             if got != expected:

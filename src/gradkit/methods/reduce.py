@@ -6,7 +6,6 @@ import Tensor, so they are reached through the ``gradkit`` package at call time.
 """
 
 import gradkit
-import numpy as np
 
 
 class ReduceMethods:
@@ -29,5 +28,21 @@ class ReduceMethods:
     def dot(self, other): return gradkit.ops.reduce.dot(self, other)
     def softmax(self, dim): return gradkit.ops.softmax(self, dim)
     def log_softmax(self, dim): return gradkit.ops.log_softmax(self, dim)
-    def all(self): return gradkit.Tensor._make(np.asarray(self._data.all()), None)
-    def any(self): return gradkit.Tensor._make(np.asarray(self._data.any()), None)
+    def cumsum(self, dim, *, dtype=None): return gradkit.ops.scan.cumsum(self, dim, dtype=dtype)
+    def cumprod(self, dim, *, dtype=None):
+        return gradkit.ops.scan.cumprod(self, dim, dtype=dtype)
+    def cummax(self, dim): return gradkit.ops.scan.cummax(self, dim)
+    def cummin(self, dim): return gradkit.ops.scan.cummin(self, dim)
+    def logcumsumexp(self, dim): return gradkit.ops.scan.logcumsumexp(self, dim)
+    def prod(self, *args, **kw): return gradkit.ops.stats.prod(self, *args, **kw)
+    def amax(self, dim=(), keepdim=False): return gradkit.ops.stats.amax(self, dim, keepdim)
+    def amin(self, dim=(), keepdim=False): return gradkit.ops.stats.amin(self, dim, keepdim)
+    def aminmax(self, *, dim=None, keepdim=False):
+        return gradkit.ops.stats.aminmax(self, dim=dim, keepdim=keepdim)
+    def count_nonzero(self, dim=None): return gradkit.ops.stats.count_nonzero(self, dim)
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return gradkit.ops.stats.nansum(self, dim, keepdim, dtype=dtype)
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return gradkit.ops.stats.nanmean(self, dim, keepdim, dtype=dtype)
+    def all(self, dim=None, keepdim=False): return gradkit.ops.stats.all(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False): return gradkit.ops.stats.any(self, dim, keepdim)

@@ -2,7 +2,9 @@
 
 Each takes ``dim`` (an int, a tuple, or None for all; alias ``axis``) and ``keepdim``
 (alias ``keepdims``). The backward of a reduction re-inserts the reduced dims as size 1 and
-broadcasts the gradient back over them. ``norm`` and ``dot`` are built from the other ops.
+broadcasts the gradient back over them. ``sum`` of an integer or bool tensor is int64 and
+``dtype=`` casts first; ``mean`` wants a float tensor (or a float ``dtype=``), as PyTorch.
+``norm`` (torch.norm) forwards to gradkit.linalg; ``dot`` is a matmul of two vectors.
 """
 
 import collections
@@ -11,8 +13,10 @@ import warnings
 
 import numpy as np
 
+import gradkit
 from gradkit.autograd.function import Function
-from gradkit.ops.arithmetic import matmul, maximum, minimum, where
+from gradkit.errors import ArgumentError
+from gradkit.ops.arithmetic import cast, matmul, maximum, minimum
 from gradkit.ops._util import _float_default, dim_kwargs, normalize_dim
 from gradkit.tensor import Tensor
 
@@ -31,7 +35,7 @@ class Sum(Function):
 
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return x.sum(axis=axes, keepdims=keepdim)
+        return x.sum(axis=axes, keepdims=keepdim, dtype=x.dtype)  # int32 stays int32
 
     def backward(self, g):
         return _expand_back(g, self.axes, self.keepdim, self.shape)
@@ -84,7 +88,7 @@ class Var(_Spread):
 
 
 class Std(_Spread):
-    """out = √var;  dx = g · (x − x̄) / ((n − correction) · out)."""
+    """out = √var;  dx = g · (x − x̄) / ((n − correction) · out), and 0 where out = 0 (PyTorch)."""
 
     def forward(self, x, axes, keepdim, correction):
         self.out = np.sqrt(self._centre(x, axes, keepdim, correction))
@@ -92,7 +96,8 @@ class Std(_Spread):
 
     def backward(self, g):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return self._expanded(g) * self.centred / (self.dof * self.out)
+            scale = np.where(self.out == 0, np.zeros((), g.dtype), 1.0 / (self.dof * self.out))
+            return self._expanded(g) * self.centred * scale
 
 
 class MaxAll(Function):
@@ -169,16 +174,34 @@ class LogSoftmax(Function):
 
 # ----- the functions the Tensor methods and gk.* call -----
 
-def sum(x, dim=None, keepdim=False, **kwargs):
+def _accumulator(x, dtype):
+    """x ready to sum: cast to ``dtype`` first when given (differentiable between floats), else
+    an integer or bool tensor as int64 (PyTorch's sum, prod and cumsum)."""
+    if dtype is not None:
+        return cast(x, dtype)
+    return cast(x, np.int64) if x._data.dtype.kind in "biu" else x
+
+
+def sum(x, dim=None, keepdim=False, *, dtype=None, **kwargs):
+    """Σ over ``dim``; an integer or bool tensor sums in int64, ``dtype=`` casts first."""
     dim, keepdim = dim_kwargs(dim, keepdim, kwargs, "sum")
-    if x._data.dtype == np.bool_:
-        x = x.long()
+    x = _accumulator(x, dtype)
     return Sum.apply(x, axes=normalize_dim(dim, x.ndim, "sum"), keepdim=keepdim)
 
 
-def mean(x, dim=None, keepdim=False, **kwargs):
+def mean(x, dim=None, keepdim=False, *, dtype=None, **kwargs):
+    """Σ / n over ``dim`` of a float tensor (``dtype=`` casts first); an integer tensor without
+    a float ``dtype=`` raises, as in PyTorch."""
     dim, keepdim = dim_kwargs(dim, keepdim, kwargs, "mean")
-    return Mean.apply(_float_default(x), axes=normalize_dim(dim, x.ndim, "mean"), keepdim=keepdim)
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise ArgumentError(f"mean(): could not infer output dtype. Optional dtype must be "
+                            f"a floating point dtype, got {np.dtype(dtype)}")
+    x = x if dtype is None else cast(x, dtype)
+    if x._data.dtype.kind != "f":
+        raise ArgumentError(f"mean(): could not infer output dtype. Input dtype must be a "
+                            f"floating point dtype, got {x.dtype}; use x.float().mean() or "
+                            f"mean(x, dtype=gk.float32)")
+    return Mean.apply(x, axes=normalize_dim(dim, x.ndim, "mean"), keepdim=keepdim)
 
 
 def _correction(unbiased, correction):
@@ -305,31 +328,17 @@ def log_softmax(x, dim=None):
 
 
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
-    """‖x‖_p over ``dim`` (every element when None), as a vector norm (PyTorch's Tensor.norm):
-
-    p = 2 or "fro": √Σ x²;  p = 1: Σ |x|;  p = inf: max |x|;  p = -inf: min |x|;
-    other p > 0: (Σ |x|^p)^(1/p).  The gradient of a 2-norm (or p-norm) that is 0 is 0, as in
-    PyTorch (the plain chain rule would give 0·∞ = nan)."""
-    if dtype is not None:
-        x = x.to(dtype)
-    x = _float_default(x)
-    if p in (float("inf"), float("-inf")):
-        reduce = max if p > 0 else min
-        a = x.abs()
-        if dim is None:
-            return reduce(a)
-        return reduce(a, dim, keepdim).values
-    if p == "fro":
-        p = 2
-    if isinstance(p, str) or not p > 0:
-        raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
-    if p == 1:
-        return sum(x.abs(), dim, keepdim)
-    total = sum(x * x if p == 2 else x.abs() ** p, dim, keepdim)
-    empty = total == 0
-    safe = where(empty, 1.0, total)
-    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
-    return where(empty, 0.0, root)
+    """torch.norm: a vector norm of ``x`` over ``dim`` (every element when None) for a number
+    ``p`` or 'fro'; a matrix norm (gk.linalg.matrix_norm) for 'nuc' or for 'fro' over more
+    than two dims. The formulas and gradients are gk.linalg's (p = 0 counts the non-zeros,
+    p < 0 gives (Σ|x|ᵖ)^(1/p), as torch.norm)."""
+    dims = None if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+    if isinstance(p, str):
+        if p == "fro" and (dims is None or len(dims) <= 2):
+            return gradkit.linalg.vector_norm(x, 2, dims, keepdim, dtype=dtype)
+        dims = tuple(range(x.ndim)) if dims is None else dims
+        return gradkit.linalg.matrix_norm(x, p, dims, keepdim, dtype=dtype)
+    return gradkit.linalg.vector_norm(x, 2 if p is None else p, dims, keepdim, dtype=dtype)
 
 
 def dot(input, other):

@@ -1,4 +1,5 @@
-"""gradkit.linalg (torch.linalg): vector_norm, matrix_norm and norm, which picks one of them.
+"""gradkit.linalg (torch.linalg): vector_norm, matrix_norm and norm, which picks one of them;
+cross (the cross product along the last dim).
 
 A vector norm over ``dim`` (an int, a tuple; None or ``()`` for every element), with
 p = ``ord``:  2: √Σ x²;  1: Σ |x|;  inf: max |x|;  -inf: min |x|;  0: the count of non-zeros;
@@ -18,10 +19,11 @@ import numpy as np
 
 from gradkit.autograd.function import Function
 from gradkit.errors import ArgumentError, ShapeError
+from gradkit.ops import products as _products
 from gradkit.ops.arithmetic import cast
 from gradkit.ops.stats import amax, amin
 
-__all__ = ["norm", "vector_norm", "matrix_norm"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "cross"]
 
 INF = float("inf")
 
@@ -210,3 +212,9 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     if len(dims) == 2:
         return matrix_norm(A, ord, dims, keepdim, dtype=dtype)
     return vector_norm(A, ord, dims, keepdim, dtype=dtype)
+
+
+def cross(input, other, *, dim=-1):
+    """torch.linalg.cross: the cross product a × b of 3-vectors along ``dim`` (default the
+    last, where gk.cross keeps torch.cross's deprecated first-dim-of-size-3 default)."""
+    return _products.cross(input, other, dim)

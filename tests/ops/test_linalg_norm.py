@@ -191,3 +191,9 @@ def test_vector_norm_on_drawn_shapes(shape, data):
     keepdim = data.draw(st.booleans())
     check([tuple(shape)], lambda a: torch.linalg.vector_norm(a, ord, tuple(dims), keepdim),
           lambda a: gk.linalg.vector_norm(a, ord, tuple(dims), keepdim))
+
+
+def test_linalg_cross_is_along_the_last_dim():
+    a, b = np.random.default_rng(0).standard_normal((2, 3, 4, 3))
+    check([], lambda x, y: torch.linalg.cross(x, y), lambda x, y: gk.linalg.cross(x, y),
+          arrays=[a, b])

@@ -30,13 +30,14 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
 
 
 def as_array(data, dtype=None):
-    """The dtype policy: float32 unless the input is a float64 array; ints -> int64 from lists."""
+    """The dtype policy: float32 unless the input is a float64 or float16 array (kept, as
+    torch.tensor keeps them); ints -> int64 from lists."""
     if isinstance(data, Tensor):
         data = data._data
     if dtype is not None:
         return np.asarray(data, dtype=dtype)
     if isinstance(data, np.ndarray):
-        if data.dtype.kind == "f" and data.dtype != np.float64 and data.dtype != np.float32:
+        if data.dtype.kind == "f" and data.dtype not in (np.float64, np.float32, np.float16):
             return data.astype(np.float32)
         if data.dtype.kind not in "fiub":
             raise TypeError(f"gk.tensor: cannot make a tensor from an array of dtype "
@@ -321,6 +322,10 @@ class Tensor(ElementwiseMethods, ReduceMethods, SortMethods, ShapeMethods, Index
 
     def double(self):
         return _ops.cast(self, np.float64)
+
+    def half(self):
+        """float16 (storage: NumPy computes on it, slowly; train in float32)."""
+        return _ops.cast(self, np.float16)
 
     def long(self):
         return _ops.cast(self, np.int64)

@@ -296,6 +296,10 @@ class Module:
     def double(self):
         return self._cast(np.dtype(np.float64))
 
+    def half(self):
+        """float16 parameters and buffers (storage: a checkpoint half the size)."""
+        return self._cast(np.dtype(np.float16))
+
     def cpu(self):
         return self
 

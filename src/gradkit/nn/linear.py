@@ -1,4 +1,7 @@
-"""Fully connected layers: Linear and DropConnect (Linear with randomly dropped weights)."""
+"""Fully connected layers: Linear, DropConnect (Linear with randomly dropped weights) and
+Bilinear (y = x1ᵀ W x2 + b, the math in gradkit/ops/distance.py)."""
+
+import math
 
 import numpy as np
 
@@ -7,11 +10,13 @@ from gradkit.devices import check_device
 from gradkit.nn import init
 from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
+from gradkit.errors import ShapeError
 from gradkit.nn.parameter import Parameter
+from gradkit.ops.distance import bilinear
 from gradkit.ops.linear import linear
 from gradkit.tensor import Tensor
 
-__all__ = ["Linear", "DropConnect"]
+__all__ = ["Linear", "DropConnect", "Bilinear"]
 
 
 def _empty(shape, dtype):
@@ -81,3 +86,40 @@ class DropConnect(Linear):
     def extra_repr(self):
         return super().extra_repr() + f", p={self.p}"
 
+
+
+class Bilinear(Module):
+    """y_k = x1ᵀ W_k x2 + b_k.  x1: (*, in1), x2: (*, in2) -> y: (*, out); W: (out, in1, in2),
+    b: (out,). Init as PyTorch: W and b ~ U(±1/√in1_features)."""
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,
+                 dtype=None):
+        super().__init__()
+        check_device(type(self).__name__, device)
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        self.weight = Parameter(_empty((out_features, in1_features, in2_features), dtype))
+        self.register_parameter("bias", Parameter(_empty((out_features,), dtype)) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1.0 / math.sqrt(self.in1_features) if self.in1_features else 0.0
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        label = (f"Bilinear({self.in1_features}, {self.in2_features}→{self.out_features})")
+        expect_tensor(label, input1)
+        expect_tensor(label, input2)
+        if (input1.ndim == 0 or input2.ndim == 0 or input1.shape[:-1] != input2.shape[:-1]
+                or input1.shape[-1] != self.in1_features
+                or input2.shape[-1] != self.in2_features):
+            raise ShapeError(f"{label}: expected inputs (*, {self.in1_features}) and "
+                             f"(*, {self.in2_features}) with the same leading dims, got "
+                             f"{tuple(input1.shape)} and {tuple(input2.shape)}")
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

@@ -1,4 +1,6 @@
-"""BatchNorm1d and BatchNorm2d: per-channel normalization with learned scale and shift.
+"""Normalization layers: BatchNorm1d/2d (over the batch), and LayerNorm, GroupNorm,
+InstanceNorm1d/2d/3d and LocalResponseNorm (within each sample; their math is in
+gradkit/ops/feature_norm.py).
 
 The math (and the closed-form backward) is in gradkit/ops/norm.py. The running statistics
 follow PyTorch exactly: each training step adds 1 to ``num_batches_tracked`` and updates
@@ -6,7 +8,12 @@ follow PyTorch exactly: each training step adds 1 to ``num_batches_tracked`` and
 ``momentum=None`` uses momentum = 1/num_batches_tracked, i.e. the cumulative average of all
 batches seen. In eval mode the running statistics normalize; with
 ``track_running_stats=False`` there are none and the batch statistics are used in both modes.
+InstanceNorm keeps running statistics the same way when asked (``track_running_stats=True``;
+off by default, as in PyTorch), averaged over the instances, but never counts batches.
 """
+
+import warnings
+
 
 import numpy as np
 
@@ -14,11 +21,14 @@ from gradkit.devices import check_device
 from gradkit.nn import init
 from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
+from gradkit.errors import ArgumentError, ShapeError
 from gradkit.nn.parameter import Parameter
+from gradkit.ops.feature_norm import group_norm, instance_norm, layer_norm, local_response_norm
 from gradkit.ops.norm import batch_norm
 from gradkit.tensor import Tensor
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
 
 
 class _BatchNorm(Module):
@@ -100,3 +110,148 @@ class BatchNorm2d(_BatchNorm):
 
     _ranks = (4,)
     _expected = "(N, {c}, H, W)"
+
+
+def _affine_parameters(module, shape, affine, bias, dtype):
+    """weight = 1 and bias = 0 of ``shape`` when ``affine`` (bias only if ``bias``), else None."""
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    module.register_parameter("weight", Parameter(np.ones(shape, dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(np.zeros(shape, dtype))
+                              if affine and bias else None)
+
+
+class LayerNorm(Module):
+    """Layer norm (Ba et al. 2016): each sample standardized over its trailing
+    ``normalized_shape`` dims, y = γ·x̂ + β with γ = 1, β = 0 of that shape at init
+    (``elementwise_affine=False`` drops both, ``bias=False`` drops β)."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        check_device(type(self).__name__, device)
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape, self.eps = tuple(shape), eps
+        self.elementwise_affine = elementwise_affine
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        label = f"LayerNorm({self.normalized_shape})"
+        expect_tensor(label, input)
+        k = len(self.normalized_shape)
+        if input.ndim < k or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
+            dims = ", ".join(str(d) for d in self.normalized_shape)
+            raise ShapeError(f"{label}: expected input (*, {dims}), got {tuple(input.shape)}")
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Group norm (Wu & He 2018): the C channels of each sample in ``num_groups`` groups, each
+    group standardized over its channels and spatial dims; y = γ_c·x̂ + β_c (γ = 1, β = 0 at
+    init; ``affine=False`` drops them)."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        check_device(type(self).__name__, device)
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ArgumentError(f"GroupNorm({num_groups}, {num_channels}): num_channels must be "
+                                "divisible by num_groups")
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.affine = affine
+        _affine_parameters(self, (num_channels,), affine, bias, dtype)
+
+    reset_parameters = LayerNorm.reset_parameters
+
+    def forward(self, input):
+        label = f"GroupNorm({self.num_groups}, {self.num_channels})"
+        expect_tensor(label, input)
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ShapeError(f"{label}: expected input (N, {self.num_channels}, *), got "
+                             f"{tuple(input.shape)}")
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """BatchNorm's parameters and buffers with PyTorch's InstanceNorm defaults (no affine, no
+    running statistics) and forward: per-sample statistics, unbatched input accepted."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def forward(self, input):
+        label = f"{type(self).__name__}({self.num_features})"
+        expect_tensor(label, input)
+        message = (f"{label}: expected input {self._expected.format(c=self.num_features)}, "
+                   f"got {tuple(input.shape)}")
+        if input.ndim not in (self._spatial + 1, self._spatial + 2):
+            raise ShapeError(message)
+        unbatched = input.ndim == self._spatial + 1
+        if input.shape[0 if unbatched else 1] != self.num_features:
+            if self.affine or self.track_running_stats:
+                raise ShapeError(message)
+            warnings.warn(message + "; normalizing each of its channels anyway", stacklevel=2)
+        x = input.unsqueeze(0) if unbatched else input
+        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm (Ulyanov et al. 2016) over (N, C, L) or (C, L) input: each channel of each
+    sample standardized over L. No affine parameters and no running statistics by default."""
+
+    _spatial = 1
+    _expected = "(N, {c}, L) or ({c}, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over (N, C, H, W) or (C, H, W) input: each channel of each sample
+    standardized over H, W. No affine parameters and no running statistics by default."""
+
+    _spatial = 2
+    _expected = "(N, {c}, H, W) or ({c}, H, W)"
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over (N, C, D, H, W) or (C, D, H, W) input: each channel of each sample
+    standardized over D, H, W. No affine parameters and no running statistics by default."""
+
+    _spatial = 3
+    _expected = "(N, {c}, D, H, W) or ({c}, D, H, W)"
+
+
+class LocalResponseNorm(Module):
+    """Local response norm (Krizhevsky et al. 2012) across channels of (N, C, *) input:
+    y_c = x_c / (k + α/size · Σ_{window} x²)^β, the window ``size`` channels around c."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        label = f"LocalResponseNorm({self.size})"
+        expect_tensor(label, input)
+        if input.ndim < 3:
+            raise ShapeError(f"{label}: expected input (N, C, *) with 3 or more dims, got "
+                             f"{tuple(input.shape)}")
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

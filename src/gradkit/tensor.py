@@ -399,7 +399,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, SortMethods, ShapeMethods, Index
         index = _ops.index_arrays(index)
 
         def plain(a, v):
-            a[index] = v
+            _ops.index.setitem_array(a, index, v)
 
         self._inplace("__setitem__", value, plain,
                       lambda old, v: _ops.index_put(old, index, v))

@@ -11,7 +11,7 @@ def test_dtype_policy():
     assert gk.tensor([1.5, 2.0]).dtype == np.float32
     assert gk.tensor(np.ones(3)).dtype == np.float64
     assert gk.tensor(np.ones(3, np.float32)).dtype == np.float32
-    assert gk.tensor(np.ones(3, np.float16)).dtype == np.float32
+    assert gk.tensor(np.ones(3, np.float16)).dtype == np.float16  # kept, as torch.tensor does
     assert gk.tensor([1, 2]).dtype == np.int64
     assert gk.tensor([True, False]).dtype == np.bool_
     assert gk.tensor(3.0).dtype == np.float32 and gk.tensor(3.0).shape == ()

@@ -255,7 +255,7 @@ def prepare(config, run_dir=None, world=ONE_PROCESS):
     return Experiment(resolved, run_dir, splits, preprocessor, model, trainer)
 
 
-def train(config, resume=None, report=True, log=print):
+def train(config, resume=None, report=True, log=print, customize=None):
     """Train a run end to end (see the module docstring); returns the Experiment, with
     ``results`` (what results.json holds: the test metrics of the final weights and of the
     best validation checkpoint, and ``warnings``) and ``report`` (its path or None).
@@ -266,7 +266,9 @@ def train(config, resume=None, report=True, log=print):
     RunLocked when another process trains there (see gradkit.train.runs).
 
     Under a launcher with several ranks, every rank calls this and they train the run
-    together; rank 0 writes and prints (gradkit.distributed.world)."""
+    together; rank 0 writes and prints (gradkit.distributed.world). ``customize(exp)``, when
+    given, may change the Trainer after it is built and before it fits (gradkit.tune.distill
+    gives it the ensemble's soft targets and the distillation loss)."""
     world = current_world()
     log = world.log(log)
     if resume is not None:
@@ -281,6 +283,8 @@ def train(config, resume=None, report=True, log=print):
             f"{config.dataset.name}, train {len(exp.splits.train)}, "
             f"val {len(exp.splits.val) if exp.splits.val is not None else 0}, "
             f"test {len(exp.splits.test)}")
+        if customize is not None:
+            customize(exp)
         if start.checkpoint is not None:
             exp.trainer.resume(start.checkpoint)
         if start.new_cycle_at is not None:

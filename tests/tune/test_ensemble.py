@@ -129,3 +129,39 @@ def test_an_ema_run_gives_its_weights_and_their_average_as_two_members(digits_fi
     with pytest.raises(ConfigError, match="holds no EMA average; train the run with "
                                           "regularization.ema_decay"):
         Ensemble.from_ema(seeds.members[0].checkpoint.parent.parent)
+
+
+def test_distilling_five_seeds_into_one_small_model(seeds, digits_files, tmp_path):
+    from gradkit.tune import distill
+
+    student = digits_config(digits_files, hidden=12).model_copy(
+        update={"out": str(tmp_path / "student"), "epochs": 3})
+    exp = distill(seeds, student, temperature=4.0, report=False, log=lambda *a: None)
+    assert exp.trainer.loss_fn.keywords == {"temperature": 4.0}
+    unseen = NpzDataset(digits_files / "unseen.npz")
+    from gradkit.train.trained_run import evaluate, final_checkpoint, load_run
+    score = evaluate(load_run(final_checkpoint(exp.run_dir)), unseen)["accuracy"]
+    teacher = seeds.evaluate(unseen)["accuracy"]
+    assert score > 0.8 and score > teacher - 0.1
+    assert exp.results["final"]["test"]["accuracy"] > 0.8
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        distill(seeds, student, temperature=0)
+
+
+def test_soft_targets_and_the_distillation_loss_against_torch(seeds, digits_files):
+    import torch
+
+    from gradkit.tune.distill import distillation_loss, soft_targets
+    from oracle import check
+
+    unseen = NpzDataset(digits_files / "unseen.npz")
+    x = unseen.get_batch(np.arange(20))[0]
+    p = seeds.predict(x)
+    np.testing.assert_allclose(soft_targets(seeds, unseen, 1.0)[:20], p / p.sum(1, keepdims=True),
+                               rtol=1e-5, atol=1e-7)
+    hot = soft_targets(seeds, unseen, 8.0)
+    assert (hot.max(axis=1) < soft_targets(seeds, unseen, 1.0).max(axis=1) + 1e-7).all()
+    z = np.random.default_rng(0).standard_normal((6, 10))
+    q = np.random.default_rng(1).dirichlet(np.ones(10), 6)
+    check([], lambda a, b: torch.nn.functional.cross_entropy(a / 3.0, b) * 9.0,
+          lambda a, b: distillation_loss(a, b, 3.0), arrays=[z, q])

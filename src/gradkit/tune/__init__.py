@@ -19,13 +19,15 @@ processes on one machine) or any Optuna storage URL (PostgreSQL/MySQL for severa
 a killed search resumes where it stopped (``search`` with the same ``out``, or ``resume``),
 ``workers=N`` runs N processes on one study (gradkit.tune.search). The folder's layout and
 what a Study reads back: gradkit.tune.study. Ensembles of the top trials, of seeds or of one
-run's checkpoints: gradkit.tune.ensemble.
+run's checkpoints: gradkit.tune.ensemble; one model trained on an ensemble's soft targets:
+gradkit.tune.distill.
 """
 
+from gradkit.tune.distill import distill
 from gradkit.tune.ensemble import Ensemble
 from gradkit.tune.search import resume, search
 from gradkit.tune.space import Choice, Range, choice, intuniform, loguniform, uniform
 from gradkit.tune.study import Study, load
 
-__all__ = ["search", "resume", "load", "Study", "Ensemble", "loguniform", "uniform", "intuniform",
-           "choice", "Range", "Choice"]
+__all__ = ["search", "resume", "load", "Study", "Ensemble", "distill", "loguniform", "uniform",
+           "intuniform", "choice", "Range", "Choice"]

@@ -39,10 +39,14 @@ from gradkit.ops.rounding import (ceil, fix, floor, floor_divide, fmod, remainde
                                   trunc)
 from gradkit.ops.activations import celu, prelu, selu, threshold
 # The op modules below each name their torch.* functions in __all__.
+from gradkit.ops.aliases import *  # noqa: F401,F403
+from gradkit.ops.counting import *  # noqa: F401,F403
 from gradkit.ops.diag import *  # noqa: F401,F403
 from gradkit.ops.gather import *  # noqa: F401,F403
 from gradkit.ops.layout import *  # noqa: F401,F403
+from gradkit.ops.more_math import *  # noqa: F401,F403
 from gradkit.ops.products import *  # noqa: F401,F403
+from gradkit.ops.sampling import *  # noqa: F401,F403
 from gradkit.ops.scan import *  # noqa: F401,F403
 from gradkit.ops.sort import *  # noqa: F401,F403
 from gradkit.ops.stats import *  # noqa: F401,F403

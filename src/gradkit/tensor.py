@@ -20,8 +20,8 @@ from gradkit.autograd import engine, grad_mode
 from gradkit.devices import CPU, check_device
 from gradkit.devices import device as _device
 from gradkit.errors import ArgumentError, ShapeError
-from gradkit.methods import (ElementwiseMethods, IndexMethods, ProductMethods, ReduceMethods,
-                             ShapeMethods, SortMethods)
+from gradkit.methods import (ElementwiseMethods, IndexMethods, InplaceMethods, MiscMethods,
+                             ProductMethods, ReduceMethods, ShapeMethods, SortMethods)
 
 _FLOAT_KINDS = "f"
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -57,7 +57,7 @@ def as_array(data, dtype=None):
 
 
 class Tensor(ElementwiseMethods, ReduceMethods, SortMethods, ShapeMethods, IndexMethods,
-             ProductMethods):
+             ProductMethods, InplaceMethods, MiscMethods):
     """An n-dimensional array that can record the ops applied to it for backpropagation."""
 
     __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_hooks", "_retains_grad",

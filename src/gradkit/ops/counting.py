@@ -1,0 +1,3 @@
+"""Counting, binning, searching and statistics of samples (torch.* names)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Elementwise math beyond ops/elementwise.py (torch.* names)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Random sampling ops (torch.* names)."""
+
+__all__ = []

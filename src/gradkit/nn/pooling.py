@@ -1,32 +1,49 @@
-"""Pooling layers: MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d.
+"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d,
+AdaptiveMaxPool1d/2d and MaxUnpool1d/2d, with PyTorch's arguments and reprs.
 
-Each holds its options and calls the function of the same name in gradkit.ops.pool, where the
-pooling math and its backward live. Input (N, C, *spatial) or (C, *spatial); every channel
-is pooled on its own, so the layers have no parameters.
+Each holds its options and calls the function of the same name in gradkit.ops.pool (or
+ops.pool3d), where the pooling math and its backward live. Input (N, C, *spatial) or
+(C, *spatial); every channel is pooled on its own, so the layers have no parameters.
+
+    pool = nn.MaxPool2d(2, return_indices=True)
+    out, idx = pool(x)                       # x (8, 3, 32, 32) -> out (8, 3, 16, 16)
+    nn.MaxUnpool2d(2)(out, idx).shape         # (8, 3, 32, 32), zeros off the maxima
 """
 
+from gradkit.errors import ShapeError
 from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
-from gradkit.ops.pool import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
-                              max_pool2d)
+from gradkit.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
+                              adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
+                              max_pool2d, max_unpool1d, max_unpool2d)
+from gradkit.ops.pool3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d
 
-__all__ = ["AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
+__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "MaxPool1d",
+           "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d"]
 
 
 def _single(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
+def _ntuple(value, n):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
 class _Pool(Module):
     _n, _dims = 2, "H, W"
 
     def forward(self, input):
+        self._check(input)
+        return self._pool(input)
+
+    def _check(self, input):
         label = f"{type(self).__name__}({self.extra_repr()})"
         expect_tensor(label, input)
         if input.ndim not in (self._n + 1, self._n + 2):
-            raise ValueError(f"{label}: expected input (N, C, {self._dims}) or "
+            raise ShapeError(f"{label}: expected input (N, C, {self._dims}) or "
                              f"(C, {self._dims}), got {tuple(input.shape)}")
-        return self._pool(input)
 
 
 class _MaxPoolNd(_Pool):
@@ -64,6 +81,16 @@ class MaxPool2d(_MaxPoolNd):
 
     def _pool(self, x):
         return max_pool2d(x, *self._options())
+
+
+class MaxPool3d(_MaxPoolNd):
+    """out[n, c, z, y, x] = max of the kd×kh×kw window at (s_d·z, s_h·y, s_w·x) of the input
+    padded with −∞. Input (N, C, D, H, W) or (C, D, H, W)."""
+
+    _n, _dims = 3, "D, H, W"
+
+    def _pool(self, x):
+        return max_pool3d(x, *self._options())
 
 
 class _AvgPoolNd(_Pool):
@@ -123,3 +150,101 @@ class AdaptiveAvgPool2d(_Pool):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AvgPool3d(_AvgPoolNd):
+    """out[n, c, z, y, x] = mean of the kd×kh×kw window at (s_d·z, s_h·y, s_w·x) of the
+    zero-padded input; divisor as AvgPool2d. Input (N, C, D, H, W) or (C, D, H, W)."""
+
+    _n, _dims = 3, "D, H, W"
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def _pool(self, x):
+        return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad, self.divisor_override)
+
+
+class _AdaptivePool(_Pool):
+    _fn = None
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def _pool(self, x):
+        return type(self)._fn(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePool):
+    """Average pooling of (N, C, L) to ``output_size`` bins ⌊i·L/l⌋ … ⌈(i+1)·L/l⌉ − 1."""
+
+    _n, _dims, _fn = 1, "L", adaptive_avg_pool1d
+
+
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Average pooling of (N, C, D, H, W) to ``output_size`` (d, h, w), PyTorch's bins."""
+
+    _n, _dims, _fn = 3, "D, H, W", adaptive_avg_pool3d
+
+
+class _AdaptiveMaxPool(_AdaptivePool):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def _pool(self, x):
+        return type(self)._fn(x, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    """Max pooling of (N, C, L) to ``output_size`` bins; with ``return_indices`` the output
+    is (values, argmax indices)."""
+
+    _n, _dims, _fn = 1, "L", adaptive_max_pool1d
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+    """Max pooling of (N, C, H, W) to ``output_size`` (h, w) over PyTorch's bins (None keeps
+    that input dim); with ``return_indices`` the output is (values, flat argmax indices)."""
+
+    _fn = adaptive_max_pool2d
+
+
+class _MaxUnpoolNd(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _ntuple(kernel_size, self._n)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, self._n)
+        self.padding = _ntuple(padding, self._n)
+
+    def forward(self, input, indices, output_size=None):
+        self._check(input)
+        return type(self)._fn(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d: forward(input, indices, output_size=None) puts each
+    value at its index in a zero output of length (L − 1)·stride − 2·padding + kernel_size."""
+
+    _n, _dims, _fn = 1, "L", max_unpool1d
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d: forward(input, indices, output_size=None) puts each
+    value at its flat index in a zero output plane (PyTorch's default size, or output_size)."""
+
+    _fn = max_unpool2d

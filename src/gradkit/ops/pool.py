@@ -1,4 +1,5 @@
-"""Pooling: max_pool1d/2d, avg_pool1d/2d and adaptive_avg_pool2d, with PyTorch's semantics.
+"""Pooling: max_pool1d/2d, avg_pool1d/2d and adaptive_avg_pool1d/2d, with PyTorch's semantics
+(adaptive max pooling and max unpooling live in ops/adaptive_pool.py and are exported here).
 
 A pooling window reads the kh×kw pixels x[y·sh + i·dh, x·sw + j·dw] (rows and columns outside
 the input are padding: −∞ for max, 0 for average). Both poolings loop over the kernel offsets
@@ -18,6 +19,11 @@ This beats reshaping to (…, OH, kh, OW, kw) and reducing: NumPy reduces over t
 interleaved axes 5–10× slower (measured). A NaN in a window makes its max NaN, as in
 PyTorch, but its gradient then goes to a non-NaN pixel of the window.
 
+Dtypes, as PyTorch: max pooling takes float and integer input (integer padding is the dtype's
+minimum; no gradient); average pooling takes float and int64, whose mean truncates toward
+zero (−7 / 2 = −3); anything else raises NotImplementedError. gradkit also max-pools integer
+input with max_pool1d without return_indices, which PyTorch refuses.
+
 adaptive_avg_pool2d averages PyTorch's bins rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉ − 1 (and the same for
 columns): when oh divides H and ow divides W it is avg_pool2d with kernel = stride = (H/oh,
 W/ow) (output_size=1, global average pooling, included); otherwise out = A_h · x · A_wᵀ with
@@ -27,9 +33,14 @@ the bin-averaging matrices A (rows of 1/len over each bin) and dx = A_hᵀ · g 
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.ops._pool_shape import _batch_shape, _bins, _output_sizes
+from gradkit.ops.adaptive_pool import (adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d,
+                                       max_unpool2d)
 from gradkit.tensor import Tensor
 
-__all__ = ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d",
+           "max_unpool1d", "max_unpool2d"]
 
 
 def _tuple(value, name, op):
@@ -105,7 +116,8 @@ class MaxPool2d(Function):
 
     def forward(self, x, geo, out_shape, indices=None):
         """indices: a list that receives the flat argmax indices, for return_indices."""
-        views = geo.views(geo.padded(x.reshape(geo.shape), -np.inf))
+        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        views = geo.views(geo.padded(x.reshape(geo.shape), lowest))
         out = views[0].copy()
         idx = np.zeros(out.shape, np.uint8 if len(views) <= 256 else np.int32)
         rises = np.empty_like(idx)
@@ -157,7 +169,7 @@ class AvgPool2d(Function):
         if geo.tiled and geo.OH == geo.OW == 1:
             N, C, H, W = geo.shape
             total = x4.reshape(N, C, H * W).sum(axis=2)
-            return (total / count).reshape(out_shape)
+            return _divide(total, count).reshape(out_shape)
         rows = self._row_views(geo, geo.padded(x4, 0))
         summed = rows[0].copy()
         for view in rows[1:]:
@@ -166,8 +178,7 @@ class AvgPool2d(Function):
         out = cols[0].copy()
         for view in cols[1:]:
             out += view
-        out /= count
-        return out.reshape(out_shape)
+        return _divide(out, count).reshape(out_shape)
 
     def backward(self, grad):
         geo = self.geo
@@ -201,6 +212,15 @@ class AvgPool2d(Function):
         return [xp[:, :, :, j:j + cols:geo.sw] for j in range(geo.kw)]
 
 
+def _divide(total, count):
+    """total / count; an integer total truncates toward zero, as PyTorch's int64 average."""
+    if total.dtype.kind == "f":
+        total /= count
+        return total
+    quotient = np.abs(total) // np.abs(count)
+    return np.where((total < 0) != (np.asarray(count) < 0), -quotient, quotient)
+
+
 class AdaptiveAvgPool2d(Function):
     """out = A_h · x · A_wᵀ (bin-averaging matrices);  dx = A_hᵀ · g · A_w."""
 
@@ -210,22 +230,6 @@ class AdaptiveAvgPool2d(Function):
 
     def backward(self, grad):
         return np.matmul(np.matmul(self.ah.T, grad), self.aw)
-
-
-def _batch_shape(op, input, n):
-    """input (N, C, *spatial) or (C, *spatial) as the (N, C, H, W) shape it is pooled in."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    dims = "L" if n == 1 else "H, W"
-    if input.ndim not in (n + 1, n + 2):
-        raise ValueError(f"{op}: expected input (N, C, {dims}) or (C, {dims}), "
-                         f"got {tuple(input.shape)}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point input, got {input.dtype}")
-    shape = tuple(input.shape)
-    if input.ndim == n + 1:
-        shape = (1,) + shape
-    return shape if n == 2 else shape[:2] + (1,) + shape[2:]
 
 
 def _options(op, n, kernel_size, stride, padding, dilation=1):
@@ -245,7 +249,7 @@ def _options(op, n, kernel_size, stride, padding, dilation=1):
 
 
 def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    shape = _batch_shape(op, input, n)
+    shape = _batch_shape(op, input, n, kinds="fiu")
     geo = _Geometry(op, shape, *_options(op, n, kernel_size, stride, padding, dilation),
                     ceil_mode)
     out_shape = tuple(input.shape[:-n]) + ((geo.OH, geo.OW) if n == 2 else (geo.OW,))
@@ -282,7 +286,7 @@ def _counts(size, k, s, p, out, include_pad):
 
 def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
-    shape = _batch_shape(op, input, n)
+    shape = _batch_shape(op, input, n, kinds="fl")
     geo = _Geometry(op, shape, *_options(op, n, kernel_size, stride, padding), ceil_mode)
     if divisor_override is not None:
         if divisor_override == 0:
@@ -316,29 +320,20 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      count_include_pad, None)
 
 
-def _bins(size, out, dtype):
-    """The (out, size) matrix averaging PyTorch's adaptive bins ⌊i·size/out⌋ … ⌈(i+1)·size/out⌉."""
-    i = np.arange(out)
-    starts, ends = (i * size) // out, -((-(i + 1) * size) // out)
-    pixels = np.arange(size)
-    inside = (pixels >= starts[:, None]) & (pixels < ends[:, None])
-    return (inside / (ends - starts)[:, None]).astype(dtype)
-
-
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling of input (N, C, H, W) or (C, H, W) to output_size (an int, or (oh, ow)
     where None keeps that input size), PyTorch's bins; output_size=1 is global pooling."""
     shape = _batch_shape("adaptive_avg_pool2d", input, 2)
-    sizes = (output_size, output_size) if isinstance(output_size, (int, np.integer)) else (
-        tuple(output_size))
-    if len(sizes) != 2:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got "
-                         f"{output_size!r}")
     H, W = shape[2:]
-    oh, ow = (H if sizes[0] is None else int(sizes[0])), (W if sizes[1] is None else
-                                                          int(sizes[1]))
-    if oh < 1 or ow < 1:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {sizes}")
+    oh, ow = _output_sizes("adaptive_avg_pool2d", output_size, (H, W))
     if H % oh == 0 and W % ow == 0:
         return avg_pool2d(input, (H // oh, W // ow))
     return AdaptiveAvgPool2d.apply(input, _bins(H, oh, input.dtype), _bins(W, ow, input.dtype))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of input (N, C, L) or (C, L) to output_size (an int or a 1-tuple),
+    PyTorch's bins ⌊i·L/out⌋ … ⌈(i+1)·L/out⌉ − 1: adaptive_avg_pool2d of height 1."""
+    _batch_shape("adaptive_avg_pool1d", input, 1)
+    (size,) = _output_sizes("adaptive_avg_pool1d", output_size, tuple(input.shape[-1:]))
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)

@@ -34,7 +34,7 @@ def run(args):
     from gradkit.config import ConfigError, make_config, merge
     from gradkit.experiment import evaluate, load_run, load_splits
 
-    loaded = load_run(checkpoint_of(args.checkpoint))
+    loaded = load_run(checkpoint_of(args.checkpoint), fuse=True)
     data = loaded.config.model_dump(mode="json")
     layer = {k: v for k, v in (("name", args.dataset), ("root", args.root)) if v is not None}
     config = make_config(merge(data, {"dataset": layer}))

@@ -40,7 +40,7 @@ def add_parser(subparsers):
 def run(args):
     from gradkit.experiment import load_run
 
-    loaded = load_run(checkpoint_of(args.checkpoint))
+    loaded = load_run(checkpoint_of(args.checkpoint), fuse=True)
     k = max(1, min(args.top_k, len(loaded.classes)))
     background = training_background(loaded)
     results = []

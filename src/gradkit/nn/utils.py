@@ -6,6 +6,9 @@ constraint, and the split of a model's parameters into decayed and non-decayed g
     nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)
     opt.step()
     nn.utils.max_norm_(model.parameters(), max_norm=3.0)        # after the step
+
+For inference, ``fuse_conv_bn(model, example)`` folds eval-mode BatchNorms into the layers
+that feed them, and ``fuse_conv_bn_eval(conv, bn)`` one pair (gradkit.nn.fuse).
 """
 
 import numpy as np
@@ -159,3 +162,6 @@ def param_groups_weight_decay(model, weight_decay=1e-5, no_weight_decay_list=())
             decay.append(p)
     return [{"params": decay, "weight_decay": weight_decay},
             {"params": no_decay, "weight_decay": 0.0}]
+
+
+from gradkit.nn.fuse import fuse_conv_bn, fuse_conv_bn_eval  # noqa: E402,F401  (re-exported)

@@ -19,6 +19,7 @@ from gradkit import models
 from gradkit.autograd import no_grad
 from gradkit.config import ConfigError, make_config, preprocessor_class
 from gradkit.nn import functional as F
+from gradkit.nn.fuse import fuse_conv_bn
 from gradkit.tensor import Tensor
 from gradkit.train.checkpoint import checkpoint_info, load_checkpoint
 
@@ -82,10 +83,11 @@ class LoadedRun:
         return e / e.sum(axis=1, keepdims=True)
 
 
-def load_run(checkpoint, ema=True):
+def load_run(checkpoint, ema=True, fuse=False):
     """Rebuild the model of a training checkpoint (its config metadata says how) and load
     its weights: the EMA-averaged ones when the run kept an average, unless ``ema=False``
-    (then the weights as trained; ``LoadedRun.ema`` says which)."""
+    (then the weights as trained; ``LoadedRun.ema`` says which). ``fuse``: fold the
+    eval-mode BatchNorms into the layers before them (gradkit.nn.fuse), for inference."""
     checkpoint = Path(checkpoint)
     meta = checkpoint_info(checkpoint)["config"]
     if not isinstance(meta, dict) or "fitted" not in meta:
@@ -107,8 +109,14 @@ def load_run(checkpoint, ema=True):
         state = {k: np.asarray(v) for k, v in fitted["preprocessing"].items()}
         state = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in state.items()}
         preprocessor = cls(**config.preprocessing.params).load_state_dict(state)
-    return LoadedRun(config, model, list(fitted["classes"]), tuple(fitted["input_shape"]),
-                     preprocessor, checkpoint, bool(shadow))
+    run = LoadedRun(config, model, list(fitted["classes"]), tuple(fitted["input_shape"]),
+                    preprocessor, checkpoint, bool(shadow))
+    if fuse:
+        example = np.zeros((1, *run.input_shape), np.float32)
+        if preprocessor is not None:
+            example = preprocessor.transform(example)
+        fuse_conv_bn(model, example)
+    return run
 
 
 def evaluate(run, dataset):

@@ -290,3 +290,11 @@ def test_reductions_on_drawn_shapes(shape, data):
           if name == "var_mean" else getattr(gk, name)(a, tuple(dims), keepdim=keepdim))
     check([tuple(shape)], lambda a: torch.prod(a, dims[0], keepdim),
           lambda a: gk.prod(a, dims[0], keepdim), low=0.5, high=1.5)
+
+
+def test_softmax_over_an_empty_dim_is_empty_as_in_pytorch():
+    for fn in (gk.softmax, gk.log_softmax):
+        out = fn(gk.zeros(3, 0), 1)
+        assert out.shape == (3, 0) and out.dtype == np.float32
+    t = torch.softmax(torch.zeros(3, 0), 1)
+    assert tuple(t.shape) == (3, 0)

@@ -150,7 +150,7 @@ class Softmax(Function):
 
     def forward(self, x, dim):
         self.dim = dim
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e = np.exp(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
         self.out = e / e.sum(axis=dim, keepdims=True)
         return self.out
 
@@ -164,7 +164,7 @@ class LogSoftmax(Function):
 
     def forward(self, x, dim):
         self.dim = dim
-        shifted = x - x.max(axis=dim, keepdims=True)
+        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
         self.out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         return self.out
 

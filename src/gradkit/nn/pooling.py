@@ -32,7 +32,10 @@ def _ntuple(value, n):
 
 
 class _Pool(Module):
-    _n, _dims = 2, "H, W"
+    """A layer over input (N, C, *spatial) with ``_n`` spatial dims named ``_dims``; ``_fn``
+    is the ops function that pools (read off the class, so it is not bound as a method)."""
+
+    _n, _dims, _fn = 2, "H, W", None
 
     def forward(self, input):
         self._check(input)
@@ -55,9 +58,9 @@ class _MaxPoolNd(_Pool):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def _options(self):
-        return (self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                self.return_indices)
+    def _pool(self, x):
+        return type(self)._fn(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                              self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -68,10 +71,7 @@ class MaxPool1d(_MaxPoolNd):
     """out[n, c, t] = max of the window of ``kernel_size`` at stride·t of the input padded
     with −∞ (``stride`` defaults to ``kernel_size``). Input (N, C, L)."""
 
-    _n, _dims = 1, "L"
-
-    def _pool(self, x):
-        return max_pool1d(x, *self._options())
+    _n, _dims, _fn = 1, "L", max_pool1d
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -79,21 +79,29 @@ class MaxPool2d(_MaxPoolNd):
     (``stride`` defaults to ``kernel_size``); the gradient flows to each window's maximum.
     With ``return_indices`` the output is (values, argmax indices)."""
 
-    def _pool(self, x):
-        return max_pool2d(x, *self._options())
+    _fn = max_pool2d
 
 
 class MaxPool3d(_MaxPoolNd):
     """out[n, c, z, y, x] = max of the kd×kh×kw window at (s_d·z, s_h·y, s_w·x) of the input
     padded with −∞. Input (N, C, D, H, W) or (C, D, H, W)."""
 
-    _n, _dims = 3, "D, H, W"
-
-    def _pool(self, x):
-        return max_pool3d(x, *self._options())
+    _n, _dims, _fn = 3, "D, H, W", max_pool3d
 
 
 class _AvgPoolNd(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def _pool(self, x):
+        return type(self)._fn(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                              self.count_include_pad, self.divisor_override)
+
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
@@ -106,11 +114,10 @@ class AvgPool1d(_AvgPoolNd):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
-        super().__init__()
-        self.kernel_size = _single(kernel_size)  # PyTorch stores 1-tuples here
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding, self.ceil_mode = _single(padding), ceil_mode
-        self.count_include_pad = count_include_pad
+        stride = stride if stride is not None else kernel_size
+        # PyTorch stores 1-tuples here
+        super().__init__(_single(kernel_size), _single(stride), _single(padding), ceil_mode,
+                         count_include_pad)
 
     def _pool(self, x):
         return avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
@@ -122,58 +129,17 @@ class AvgPool2d(_AvgPoolNd):
     the divisor is kh·kw, the count of real pixels (``count_include_pad=False``) or
     ``divisor_override``."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-
-    def _pool(self, x):
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          self.count_include_pad, self.divisor_override)
-
-
-class AdaptiveAvgPool2d(_Pool):
-    """Average pooling to a fixed ``output_size`` (h, w) whatever the input size: output cell
-    (i, j) averages rows ⌊i·H/h⌋ … ⌈(i+1)·H/h⌉ − 1 and the same for columns.
-    ``AdaptiveAvgPool2d(1)`` is global average pooling (ResNet's head); None in output_size
-    keeps that input dim."""
-
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
-
-    def _pool(self, x):
-        return adaptive_avg_pool2d(x, self.output_size)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
+    _fn = avg_pool2d
 
 
 class AvgPool3d(_AvgPoolNd):
     """out[n, c, z, y, x] = mean of the kd×kh×kw window at (s_d·z, s_h·y, s_w·x) of the
     zero-padded input; divisor as AvgPool2d. Input (N, C, D, H, W) or (C, D, H, W)."""
 
-    _n, _dims = 3, "D, H, W"
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-
-    def _pool(self, x):
-        return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          self.count_include_pad, self.divisor_override)
+    _n, _dims, _fn = 3, "D, H, W", avg_pool3d
 
 
 class _AdaptivePool(_Pool):
-    _fn = None
-
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
@@ -189,6 +155,15 @@ class AdaptiveAvgPool1d(_AdaptivePool):
     """Average pooling of (N, C, L) to ``output_size`` bins ⌊i·L/l⌋ … ⌈(i+1)·L/l⌉ − 1."""
 
     _n, _dims, _fn = 1, "L", adaptive_avg_pool1d
+
+
+class AdaptiveAvgPool2d(_AdaptivePool):
+    """Average pooling to a fixed ``output_size`` (h, w) whatever the input size: output cell
+    (i, j) averages rows ⌊i·H/h⌋ … ⌈(i+1)·H/h⌉ − 1 and the same for columns.
+    ``AdaptiveAvgPool2d(1)`` is global average pooling (ResNet's head); None in output_size
+    keeps that input dim."""
+
+    _fn = adaptive_avg_pool2d
 
 
 class AdaptiveAvgPool3d(_AdaptivePool):

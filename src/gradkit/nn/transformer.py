@@ -18,47 +18,23 @@ computed, never as a NestedTensor's 0.
     out = encoder(x, src_key_padding_mask=padding)     # x (N, S, 64) -> (N, S, 64)
 """
 
-import copy
-
 from gradkit.devices import check_device
 from gradkit.errors import ShapeError
 from gradkit.nn import init
-from gradkit.nn.attention import MultiheadAttention
-from gradkit.nn.containers import ModuleList
-from gradkit.nn.dropout import Dropout
 from gradkit.nn.module import Module
 from gradkit.nn.normalization import LayerNorm
 from gradkit.nn.transformer_decoder import TransformerDecoder, TransformerDecoderLayer
-from gradkit.nn.transformer_parts import (activation_fn, check_sequence, detect_is_causal_mask,
-                                          sequence_length, square_subsequent_mask,
-                                          torch_linear)
+from gradkit.nn.transformer_parts import (LayerStack, TransformerLayer, check_sequence,
+                                          square_subsequent_mask)
 
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
            "TransformerDecoder", "Transformer"]
 
 
-class TransformerEncoderLayer(Module):
+class TransformerEncoderLayer(TransformerLayer):
     """Self-attention then a feed-forward block, each with a residual and a LayerNorm (after
     the sum by default, before the block with ``norm_first``); see the module docstring.
     ``activation``: 'relu', 'gelu' or a callable."""
-
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
-                 device=None, dtype=None):
-        super().__init__()
-        check_device(type(self).__name__, device)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.linear1 = torch_linear(d_model, dim_feedforward, bias, dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = torch_linear(dim_feedforward, d_model, bias, dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = activation_fn(activation)
-        self.d_model, self.batch_first = d_model, batch_first
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """src (S, N, E), (N, S, E) with batch_first, or (S, E) -> the same shape."""
@@ -71,41 +47,26 @@ class TransformerEncoderLayer(Module):
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
         return self.norm2(x + self._ff_block(x))
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
 
-    def _ff_block(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
-
-
-class TransformerEncoder(Module):
+class TransformerEncoder(LayerStack):
     """``num_layers`` deep copies of ``encoder_layer`` applied in turn, then ``norm`` if given.
     ``enable_nested_tensor`` and ``mask_check`` are accepted for PyTorch compatibility (they
     steer PyTorch's inference fast path, which gradkit does not have)."""
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
                  mask_check=True):
-        super().__init__()
-        if not isinstance(encoder_layer, Module):
-            raise TypeError(f"TransformerEncoder: expected encoder_layer to be a Module, got "
-                            f"{type(encoder_layer).__name__}")
-        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
-        self.num_layers, self.norm = num_layers, norm
+        super().__init__(encoder_layer, num_layers, norm, "encoder_layer")
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         """src (S, N, E), (N, S, E) with the layers' batch_first, or (S, E) -> the same.
         ``is_causal=None`` detects a causal ``mask`` as PyTorch does."""
-        first = self.layers[0] if self.num_layers else None
-        size = sequence_length(src, getattr(first, "batch_first", False))
-        is_causal = detect_is_causal_mask(mask, is_causal, size)
+        is_causal = self._is_causal(src, mask, is_causal)
         out = src
         for layer in self.layers:
             out = layer(out, src_mask=mask, is_causal=is_causal,
                         src_key_padding_mask=src_key_padding_mask)
-        return out if self.norm is None else self.norm(out)
+        return self._normed(out)
 
 
 class Transformer(Module):

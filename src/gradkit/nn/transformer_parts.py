@@ -1,13 +1,23 @@
 """The pieces the Transformer layers share: the activation by name, PyTorch-initialised
-Linear layers, the sequence shape check, and PyTorch's causal-mask detection and
-generation (masks as nn.MultiheadAttention takes them: True or −∞ = masked out)."""
+Linear layers, the sequence shape check, PyTorch's causal-mask detection and generation
+(masks as nn.MultiheadAttention takes them: True or −∞ = masked out), and the two bases:
+TransformerLayer (what an encoder and a decoder layer both hold and do) and LayerStack (deep
+copies of one layer, as TransformerEncoder and TransformerDecoder hold them)."""
+
+import copy
 
 import numpy as np
 
+from gradkit.devices import check_device
 from gradkit.errors import ArgumentError, ShapeError
 from gradkit.nn import functional as F
 from gradkit.nn import init
+from gradkit.nn.attention import MultiheadAttention
+from gradkit.nn.containers import ModuleList
+from gradkit.nn.dropout import Dropout
 from gradkit.nn.linear import Linear
+from gradkit.nn.module import Module
+from gradkit.nn.normalization import LayerNorm
 from gradkit.tensor import Tensor
 
 
@@ -65,3 +75,68 @@ def square_subsequent_mask(size, dtype=None):
 def sequence_length(x, batch_first):
     """S of a (S, E), (S, N, E) or, with batch_first, (N, S, E) sequence."""
     return x.shape[1 if batch_first and x.ndim == 3 else 0]
+
+
+class TransformerLayer(Module):
+    """An encoder layer (``_blocks = 2``: self-attention, feed-forward) or a decoder layer
+    (``_blocks = 3``: self-attention, attention to memory as ``multihead_attn``, feed-forward),
+    its submodules made in PyTorch's order: self_attn, [multihead_attn], linear1, dropout,
+    linear2, norm1 … norm<blocks>, dropout1 … dropout<blocks>.
+
+        SA(x) = dropout1(self_attn(x, x, x))
+        FF(x) = dropout<blocks>(linear2(dropout(act(linear1(x)))))"""
+
+    _blocks = 2
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        check_device(type(self).__name__, device)
+        attention = {"dropout": dropout, "bias": bias, "batch_first": batch_first,
+                     "dtype": dtype}
+        self.self_attn = MultiheadAttention(d_model, nhead, **attention)
+        if self._blocks == 3:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, **attention)
+        self.linear1 = torch_linear(d_model, dim_feedforward, bias, dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = torch_linear(dim_feedforward, d_model, bias, dtype)
+        self.norm_first = norm_first
+        for i in range(1, self._blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
+                                                dtype=dtype))
+        for i in range(1, self._blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self.activation = activation_fn(activation)
+        self.d_model, self.batch_first = d_model, batch_first
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x):
+        last = getattr(self, f"dropout{self._blocks}")
+        return last(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class LayerStack(Module):
+    """``num_layers`` deep copies of one layer (``layers.0.…`` in the state_dict), then
+    ``norm`` if given."""
+
+    def __init__(self, layer, num_layers, norm, name):
+        super().__init__()
+        if not isinstance(layer, Module):
+            raise TypeError(f"{type(self).__name__}: expected {name} to be a Module, got "
+                            f"{type(layer).__name__}")
+        self.layers = ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
+        self.num_layers, self.norm = num_layers, norm
+
+    def _is_causal(self, x, mask, is_causal):
+        """PyTorch's rule, with the sequence length read as the first layer reads x."""
+        first = self.layers[0] if self.num_layers else None
+        size = sequence_length(x, getattr(first, "batch_first", False))
+        return detect_is_causal_mask(mask, is_causal, size)
+
+    def _normed(self, out):
+        return out if self.norm is None else self.norm(out)

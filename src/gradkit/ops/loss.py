@@ -35,6 +35,20 @@ def check_input(input, op):
                         f"{input.dtype}; convert it with input.float()")
 
 
+def check_target(input, target, op):
+    """check_input, then the target as a Tensor of the input's dtype (a number or an array is
+    wrapped), broadcastable against the input; ShapeError if it is not."""
+    check_input(input, op)
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target, input.dtype))
+    try:
+        np.broadcast_shapes(input.shape, target.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: input {tuple(input.shape)} and target {tuple(target.shape)} "
+                         "do not broadcast") from None
+    return target if target.dtype == input.dtype else target.to(input.dtype)
+
+
 def class_weight(weight, c, dtype, op):
     """A class weight (C,) as an array of the input's dtype. A Tensor or an array must have
     that dtype already (PyTorch refuses a mix too); a list is converted."""

@@ -17,7 +17,7 @@ import numpy as np
 from gradkit.autograd.function import Function
 from gradkit.errors import ShapeError
 from gradkit.ops._util import unbroadcast
-from gradkit.ops.loss import (BCEWithLogits, _broadcast_constant, check_input,
+from gradkit.ops.loss import (BCEWithLogits, _broadcast_constant, check_input, check_target,
                               legacy_reduction, reduce_loss, spread_grad)
 from gradkit.ops.triplet_loss import triplet_margin_loss
 from gradkit.ops.unary import sigmoid_array
@@ -148,9 +148,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     max(0, margin − x) for dissimilar ones (y = −1)."""
     op = "hinge_embedding_loss"
     reduction = legacy_reduction(reduction, size_average, reduce, op)
-    check_input(input, op)
-    target = _as_tensor(target, input)
-    _broadcast(op, input=input, target=target)
+    target = check_target(input, target, op)
     return HingeEmbedding.apply(input, target, margin=margin, reduction=reduction)
 
 
@@ -158,9 +156,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """Two-class logistic loss log(1 + e^(−y·x)) for labels y ∈ {1, −1}."""
     op = "soft_margin_loss"
     reduction = legacy_reduction(reduction, size_average, reduce, op)
-    check_input(input, op)
-    target = _as_tensor(target, input)
-    _broadcast(op, input=input, target=target)
+    target = check_target(input, target, op)
     return SoftMargin.apply(input, target, reduction=reduction)
 
 

@@ -17,7 +17,9 @@ Windows that tile the input exactly (stride = kernel, no padding, no dilation, s
 divisible) need no padded copy and write each pixel's gradient once instead of accumulating.
 This beats reshaping to (…, OH, kh, OW, kw) and reducing: NumPy reduces over the two
 interleaved axes 5–10× slower (measured). A NaN in a window makes its max NaN, as in
-PyTorch, but its gradient then goes to a non-NaN pixel of the window.
+PyTorch, but its gradient then goes to a non-NaN pixel of the window. The window geometry
+(output sizes, argument checks, padding, views) is ops/_pool_shape.py's _WindowGeometry, and
+the MaxPool Function here serves max_pool3d too.
 
 Dtypes, as PyTorch: max pooling takes float and integer input (integer padding is the dtype's
 minimum; no gradient); average pooling takes float and int64, whose mean truncates toward
@@ -33,7 +35,7 @@ the bin-averaging matrices A (rows of 1/len over each bin) and dx = A_hᵀ · g 
 import numpy as np
 
 from gradkit.autograd.function import Function
-from gradkit.ops._pool_shape import _batch_shape, _bins, _output_sizes
+from gradkit.ops._pool_shape import _WindowGeometry, _batch_shape, _bins, _output_sizes
 from gradkit.ops.adaptive_pool import (adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d,
                                        max_unpool2d)
 from gradkit.tensor import Tensor
@@ -52,67 +54,23 @@ def _tuple(value, name, op):
     return tuple(int(v) for v in values)
 
 
-def _out_size(size, k, s, p, d, ceil_mode):
-    """PyTorch's pooling output size; in ceil mode the last window must start in the input."""
-    span = d * (k - 1) + 1
-    out = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1
-    return out
+class _Geometry(_WindowGeometry):
+    """The window geometry of one pooling over (N, C, H, W), with each number by name for the
+    hot loops."""
 
-
-class _Geometry:
-    """Kernel, stride, padding, dilation and output size of one pooling over (N, C, H, W)."""
-
-    __slots__ = ("shape", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "OH", "OW",
-                 "padded_shape", "tiled")
+    __slots__ = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "OH", "OW")
 
     def __init__(self, op, shape, kernel, stride, padding, dilation, ceil_mode):
-        N, C, H, W = self.shape = shape
+        super().__init__(op, shape, kernel, stride, padding, dilation, ceil_mode)
         (self.kh, self.kw), (self.sh, self.sw) = kernel, stride
         (self.ph, self.pw), (self.dh, self.dw) = padding, dilation
-        for name, pair in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
-            if min(pair) < 1:
-                raise ValueError(f"{op}: {name} must be positive, got {pair}")
-        if not all(0 <= p <= k / 2 for p, k in zip(padding, kernel)):
-            raise ValueError(f"{op}: padding must be between 0 and half the kernel size, "
-                             f"got padding={padding} for kernel_size={kernel}")
-        self.OH = _out_size(H, self.kh, self.sh, self.ph, self.dh, ceil_mode)
-        self.OW = _out_size(W, self.kw, self.sw, self.pw, self.dw, ceil_mode)
-        if self.OH < 1 or self.OW < 1:
-            raise ValueError(f"{op}: input {shape} is too small for kernel_size={kernel}, "
-                             f"stride={stride}, padding={padding}, dilation={dilation}: the "
-                             f"output would be {(self.OH, self.OW)}")
-        rows = (self.OH - 1) * self.sh + self.dh * (self.kh - 1) + 1
-        cols = (self.OW - 1) * self.sw + self.dw * (self.kw - 1) + 1
-        self.padded_shape = (N, C, self.ph + max(H, rows - self.ph),
-                             self.pw + max(W, cols - self.pw))
-        self.tiled = (stride == kernel and dilation == (1, 1) and padding == (0, 0)
-                      and H == self.OH * self.kh and W == self.OW * self.kw)
-
-    def padded(self, x, fill):
-        """x surrounded by ``fill`` as far as the windows reach (x itself if they do not)."""
-        if self.padded_shape == x.shape:
-            return x
-        xp = np.full(self.padded_shape, fill, x.dtype)
-        self.crop(xp)[...] = x
-        return xp
-
-    def crop(self, xp):
-        """The input's pixels inside a padded array."""
-        H, W = self.shape[2:]
-        return xp[:, :, self.ph:self.ph + H, self.pw:self.pw + W]
-
-    def views(self, xp):
-        """For each kernel offset t = i·kw + j, the (N, C, OH, OW) view of xp it reads."""
-        rows, cols = (self.OH - 1) * self.sh + 1, (self.OW - 1) * self.sw + 1
-        return [xp[:, :, i * self.dh:i * self.dh + rows:self.sh,
-                   j * self.dw:j * self.dw + cols:self.sw]
-                for i in range(self.kh) for j in range(self.kw)]
+        self.OH, self.OW = self.out
 
 
-class MaxPool2d(Function):
-    """out = max over each window, idx = its first argmax;  dx[view_t] += g · [idx == t]."""
+class MaxPool(Function):
+    """out = max over each window, idx = its first argmax;  dx[view_t] += g · [idx == t].
+
+    Any number of spatial dims: geo is a _WindowGeometry (a 2-d one here, pool3d's too)."""
 
     def forward(self, x, geo, out_shape, indices=None):
         """indices: a list that receives the flat argmax indices, for return_indices."""
@@ -149,11 +107,16 @@ class MaxPool2d(Function):
 
     @staticmethod
     def _flat_indices(geo, idx):
-        """PyTorch's return_indices: the argmax as a flat index into each input plane."""
-        i, j = np.divmod(idx.astype(np.int64), geo.kw)
-        rows = np.arange(geo.OH).reshape(-1, 1) * geo.sh - geo.ph + i * geo.dh
-        cols = np.arange(geo.OW) * geo.sw - geo.pw + j * geo.dw
-        return rows * geo.shape[3] + cols
+        """PyTorch's return_indices: the argmax as a flat index into each input plane (or
+        volume): offset t's coordinate along each dim is start + t_dim · dilation."""
+        flat = np.zeros(idx.shape, np.int64)
+        n = len(geo.kernel)
+        taps = np.unravel_index(idx, geo.kernel)
+        for axis, (t, o, s, p, d) in enumerate(zip(taps, geo.out, geo.stride, geo.padding,
+                                                   geo.dilation)):
+            start = (np.arange(o) * s - p).reshape((-1,) + (1,) * (n - 1 - axis))
+            flat = flat * geo.shape[2 + axis] + start + t * d
+        return flat
 
 
 class AvgPool2d(Function):
@@ -254,9 +217,9 @@ def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, r
                     ceil_mode)
     out_shape = tuple(input.shape[:-n]) + ((geo.OH, geo.OW) if n == 2 else (geo.OW,))
     if not return_indices:
-        return MaxPool2d.apply(input, geo=geo, out_shape=out_shape)
+        return MaxPool.apply(input, geo=geo, out_shape=out_shape)
     indices = []
-    out = MaxPool2d.apply(input, geo=geo, out_shape=out_shape, indices=indices)
+    out = MaxPool.apply(input, geo=geo, out_shape=out_shape, indices=indices)
     return out, Tensor._make(indices[0], None)
 
 

@@ -12,8 +12,10 @@ count is kd·kh·kw, the number of window voxels inside the (padded, with count_
 input, or divisor_override. return_indices gives the argmax as a flat index z·H·W + y·W + x
 into each input volume. adaptive_avg_pool3d averages PyTorch's bins along each of the three
 dims: out = x ×_D A_d ×_H A_h ×_W A_w with the bin-averaging matrices; dx applies their
-transposes. Dtypes as PyTorch: max pooling takes float and integer input, average pooling
-float and int64 (truncating toward zero), adaptive average pooling float only.
+transposes. Max pooling is ops/pool.py's MaxPool, the window geometry ops/_pool_shape.py's,
+both shared with the 1-d and 2-d poolings. Dtypes as PyTorch: max pooling takes float and
+integer input, average pooling float and int64 (truncating toward zero), adaptive average
+pooling float only.
 
     x = gk.randn(2, 3, 8, 16, 16)                       # (N, C, D, H, W)
     F.max_pool3d(x, 2).shape                            # (2, 3, 4, 8, 8)
@@ -21,14 +23,12 @@ float and int64 (truncating toward zero), adaptive average pooling float only.
     F.adaptive_avg_pool3d(x, 1).shape                   # (2, 3, 1, 1, 1)
 """
 
-import itertools
-
 import numpy as np
 
 from gradkit.autograd.function import Function
-from gradkit.errors import ArgumentError, ShapeError
-from gradkit.ops._pool_shape import _batch_shape, _bins, _output_sizes
-from gradkit.ops.pool import _counts, _divide, _out_size
+from gradkit.errors import ArgumentError
+from gradkit.ops._pool_shape import _WindowGeometry, _batch_shape, _bins, _output_sizes
+from gradkit.ops.pool import MaxPool, _counts, _divide
 from gradkit.tensor import Tensor
 
 __all__ = ["adaptive_avg_pool3d", "avg_pool3d", "max_pool3d"]
@@ -42,86 +42,14 @@ def _triple(value, name, op):
     return tuple(int(v) for v in values)
 
 
-class _Geometry3d:
-    """Kernel, stride, padding, dilation and output size of one pooling over (N, C, D, H, W)."""
+class _Geometry3d(_WindowGeometry):
+    """The window geometry of one pooling over (N, C, D, H, W) from PyTorch's arguments."""
 
     def __init__(self, op, shape, kernel_size, stride, padding, dilation, ceil_mode):
-        self.shape = shape
-        self.kernel = _triple(kernel_size, "kernel_size", op)
-        self.stride = (self.kernel if stride is None or stride == () else
-                       _triple(stride, "stride", op))
-        self.padding, self.dilation = (_triple(padding, "padding", op),
-                                       _triple(dilation, "dilation", op))
-        for name in ("kernel", "stride", "dilation"):
-            if min(getattr(self, name)) < 1:
-                raise ArgumentError(f"{op}: {name} must be positive, got {getattr(self, name)}")
-        if not all(0 <= p <= k / 2 for p, k in zip(self.padding, self.kernel)):
-            raise ArgumentError(f"{op}: padding must be between 0 and half the kernel size, "
-                                f"got padding={self.padding} for kernel_size={self.kernel}")
-        self.out = tuple(_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
-                         zip(shape[2:], self.kernel, self.stride, self.padding, self.dilation))
-        if min(self.out) < 1:
-            raise ShapeError(f"{op}: input {shape} is too small for kernel_size={self.kernel}, "
-                             f"stride={self.stride}, padding={self.padding}, dilation="
-                             f"{self.dilation}: the output would be {self.out}")
-        reach = [(o - 1) * s + d * (k - 1) + 1 for o, s, d, k in
-                 zip(self.out, self.stride, self.dilation, self.kernel)]
-        self.padded_shape = shape[:2] + tuple(p + max(n, r - p) for p, n, r in
-                                              zip(self.padding, shape[2:], reach))
-
-    def padded(self, x, fill):
-        if self.padded_shape == x.shape:
-            return x
-        xp = np.full(self.padded_shape, fill, x.dtype)
-        self.crop(xp)[...] = x
-        return xp
-
-    def crop(self, xp):
-        return xp[(Ellipsis,) + tuple(slice(p, p + n) for p, n in
-                                      zip(self.padding, self.shape[2:]))]
-
-    def offsets(self):
-        return list(itertools.product(*(range(k) for k in self.kernel)))
-
-    def views(self, xp):
-        """For each kernel offset, the (N, C, OD, OH, OW) view of xp it reads."""
-        return [xp[(Ellipsis,) + tuple(slice(t * d, t * d + (o - 1) * s + 1, s) for t, d, o, s
-                                       in zip(offset, self.dilation, self.out, self.stride))]
-                for offset in self.offsets()]
-
-
-class MaxPool3d(Function):
-    """out = max over each window, idx = its first argmax;  dx[view_t] += g · [idx == t]."""
-
-    def forward(self, x, geo, out_shape, indices):
-        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        views = geo.views(geo.padded(x.reshape(geo.shape), lowest))
-        out, idx = views[0].copy(), np.zeros(views[0].shape, np.int32)
-        for t, view in enumerate(views[1:], 1):
-            idx[view > out] = t
-            np.maximum(out, view, out=out)
-        if indices is not None:
-            indices.append(self._flat_indices(geo, idx).reshape(out_shape))
-        self.geo, self.idx, self.in_shape = geo, idx, x.shape
-        return out.reshape(out_shape)
-
-    def backward(self, grad):
-        geo, g = self.geo, grad.reshape(self.idx.shape)
-        dxp = np.zeros(geo.padded_shape, grad.dtype)
-        for t, view in enumerate(geo.views(dxp)):
-            np.add(view, g, out=view, where=self.idx == t)
-        return geo.crop(dxp).reshape(self.in_shape)
-
-    @staticmethod
-    def _flat_indices(geo, idx):
-        """PyTorch's return_indices: the argmax as a flat index into each input volume."""
-        flat = np.zeros(idx.shape, np.int64)
-        parts = np.unravel_index(idx, geo.kernel)
-        for axis, (t, o, s, p, d) in enumerate(zip(parts, geo.out, geo.stride, geo.padding,
-                                                   geo.dilation)):
-            start = (np.arange(o) * s - p).reshape((-1,) + (1,) * (2 - axis))
-            flat = flat * geo.shape[2 + axis] + start + t * d
-        return flat
+        kernel = _triple(kernel_size, "kernel_size", op)
+        stride = kernel if stride is None or stride == () else _triple(stride, "stride", op)
+        super().__init__(op, shape, kernel, stride, _triple(padding, "padding", op),
+                         _triple(dilation, "dilation", op), ceil_mode)
 
 
 class AvgPool3d(Function):
@@ -152,7 +80,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     geo = _Geometry3d("max_pool3d", shape, kernel_size, stride, padding, dilation, ceil_mode)
     out_shape = tuple(input.shape[:-3]) + geo.out
     indices = [] if return_indices else None
-    out = MaxPool3d.apply(input, geo=geo, out_shape=out_shape, indices=indices)
+    out = MaxPool.apply(input, geo=geo, out_shape=out_shape, indices=indices)
     return (out, Tensor._make(indices[0], None)) if return_indices else out
 
 

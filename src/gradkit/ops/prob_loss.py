@@ -22,7 +22,8 @@ import numpy as np
 from gradkit.autograd.function import Function
 from gradkit.errors import ArgumentError, ShapeError
 from gradkit.ops._util import unbroadcast
-from gradkit.ops.loss import check_input, legacy_reduction, reduce_loss, spread_grad
+from gradkit.ops.loss import (check_input, check_target, legacy_reduction, reduce_loss,
+                              spread_grad)
 from gradkit.tensor import Tensor
 
 __all__ = ["gaussian_nll_loss", "kl_div", "poisson_nll_loss"]
@@ -137,19 +138,6 @@ class GaussianNLL(Function):
                      for d, s, need in zip(grads, self.shapes, self.needs_input_grad))
 
 
-def _pair(input, target, op):
-    """The target as a Tensor of the input's dtype, broadcastable against the input."""
-    check_input(input, op)
-    if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, input.dtype))
-    try:
-        np.broadcast_shapes(input.shape, target.shape)
-    except ValueError:
-        raise ShapeError(f"{op}: input {tuple(input.shape)} and target {tuple(target.shape)} "
-                         "do not broadcast") from None
-    return target if target.dtype == input.dtype else target.to(input.dtype)
-
-
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target ‖ exp(input)) elementwise: ``input`` holds log-probabilities, ``target``
     probabilities (or log-probabilities with ``log_target=True``). 'batchmean' divides the sum
@@ -168,7 +156,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
             reduction = "mean" if input.ndim else "sum"
             denominator = input.shape[0] if input.ndim else None
     reduction = legacy_reduction(reduction, size_average, reduce, op)
-    target = _pair(input, target, op)
+    target = check_target(input, target, op)
     return KLDiv.apply(input, target, log_target=bool(log_target), reduction=reduction,
                        denominator=denominator)
 
@@ -179,7 +167,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     (log_input=True) or input; ``full`` adds Stirling's approximation of log(target!)."""
     op = "poisson_nll_loss"
     reduction = legacy_reduction(reduction, size_average, reduce, op)
-    target = _pair(input, target, op)
+    target = check_target(input, target, op)
     return PoissonNLL.apply(input, target, log_input=bool(log_input), full=bool(full), eps=eps,
                             reduction=reduction)
 
@@ -217,7 +205,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
                             f"{reduction!r}")
     check_input(input, op)
     var = _variance(var, input, op)
-    target = _pair(input, target, op)
+    target = check_target(input, target, op)
     if var.dtype != input.dtype:
         var = var.to(input.dtype)
     return GaussianNLL.apply(input, target, var, full=bool(full), eps=eps, reduction=reduction)

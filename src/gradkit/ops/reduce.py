@@ -113,8 +113,10 @@ class MaxAll(Function):
         return np.where(winners, g / int(np.count_nonzero(winners)), np.zeros((), g.dtype))
 
 
-class MaxDim(Function):
-    """values = max (or min) along one dim;  dx = g at the chosen index, 0 elsewhere."""
+class TakeAlong(Function):
+    """out = x at idx along dim (no index twice);  dx = g put back at idx, 0 elsewhere.
+
+    idx keeps dim (size 1 for max/min along a dim, the sorted order for sort and topk)."""
 
     def forward(self, x, idx, dim, keepdim):
         self.shape, self.idx, self.dim, self.keepdim = x.shape, idx, dim, keepdim
@@ -245,7 +247,13 @@ def _max_or_min(take_min, x, dim=None, keepdim=False, **kwargs):
         return values_indices(x, Tensor._make(np.zeros((), np.int64), None))
     pick = np.argmin if take_min else np.argmax
     idx = pick(x._data, axis=axis, keepdims=True)
-    values = MaxDim.apply(x, idx=idx, dim=axis, keepdim=keepdim)
+    return take_along(x, idx, axis, keepdim)
+
+
+def take_along(x, idx, axis, keepdim):
+    """(values, indices) of x at idx (an index array that keeps ``axis``) along axis; the
+    indices as int64, ``axis`` squeezed from both unless keepdim."""
+    values = TakeAlong.apply(x, idx=idx, dim=axis, keepdim=keepdim)
     indices = idx if keepdim else np.squeeze(idx, axis=axis)
     return values_indices(values, Tensor._make(indices.astype(np.int64, copy=False), None))
 

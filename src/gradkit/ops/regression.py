@@ -19,7 +19,7 @@ import numpy as np
 
 from gradkit.autograd.function import Function
 from gradkit.ops._util import unbroadcast
-from gradkit.ops.loss import check_input, legacy_reduction, reduce_loss, spread_grad
+from gradkit.ops.loss import check_target, legacy_reduction, reduce_loss, spread_grad
 from gradkit.tensor import Tensor
 
 
@@ -76,21 +76,12 @@ _SLOPES = {
 
 
 def _pointwise(input, target, weight, kind, param, reduction, weight_mean, op):
-    check_input(input, op)
-    if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, input.dtype))
-    try:
-        np.broadcast_shapes(input.shape, target.shape)
-    except ValueError:
-        raise ValueError(f"{op}: input {tuple(input.shape)} and target "
-                         f"{tuple(target.shape)} do not broadcast") from None
+    target = check_target(input, target, op)
     if target.shape != input.shape:
         warnings.warn(f"Using a target size {tuple(target.shape)} that is different to the "
                       f"input size {tuple(input.shape)}. This will likely lead to incorrect "
                       "results due to broadcasting. Please ensure they have the same size.",
                       UserWarning, stacklevel=3)
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
     w = None
     if weight is not None:
         w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)

@@ -3,10 +3,10 @@ nanmedian, mode, unique, unique_consecutive.
 
 Every order is NumPy's stable argsort, with NaN as the largest value (PyTorch's rule): ties
 keep their input order, so ``sort`` always behaves as PyTorch's ``stable=True``, descending
-included. The ops that return values pick them with one Function, TakeAlong, whose gradient
-puts the upstream gradient back at the picked indices. Index outputs are int64; the
-(values, indices) results are named tuples. ``unique`` and ``unique_consecutive`` return
-plain tensors without a gradient, as in PyTorch.
+included. The ops that return values pick them with ops/reduce.py's TakeAlong (the Function
+of max/min along a dim too), whose gradient puts the upstream gradient back at the picked
+indices. Index outputs are int64; the (values, indices) results are named tuples. ``unique``
+and ``unique_consecutive`` return plain tensors without a gradient, as in PyTorch.
 
     x = gk.tensor([3.0, 1.0, 2.0], requires_grad=True)
     values, indices = gk.sort(x, descending=True)     # [3, 2, 1], [0, 2, 1]
@@ -15,30 +15,13 @@ plain tensors without a gradient, as in PyTorch.
 
 import numpy as np
 
-from gradkit.autograd.function import Function
 from gradkit.errors import ArgumentError, ShapeError
 from gradkit.ops._util import normalize_dim
-from gradkit.ops.reduce import values_indices
+from gradkit.ops.reduce import take_along, values_indices
 from gradkit.tensor import Tensor
 
 __all__ = ["argsort", "kthvalue", "median", "mode", "msort", "nanmedian", "sort", "topk",
            "unique", "unique_consecutive"]
-
-
-class TakeAlong(Function):
-    """out = x at idx along dim (no index twice);  dx = g put back at idx, 0 elsewhere."""
-
-    def forward(self, x, idx, dim, keepdim):
-        self.shape, self.idx, self.dim, self.keepdim = x.shape, idx, dim, keepdim
-        values = np.take_along_axis(x, idx, axis=dim)
-        return values if keepdim else np.squeeze(values, axis=dim)
-
-    def backward(self, g):
-        if not self.keepdim:
-            g = np.expand_dims(g, self.dim)
-        dx = np.zeros(self.shape, g.dtype)
-        np.put_along_axis(dx, self.idx, g, axis=self.dim)
-        return dx
 
 
 def _axis(x, dim, op):
@@ -57,13 +40,6 @@ def _order(a, axis, descending=False):
     return np.flip(n - 1 - rev, axis)
 
 
-def _pick(x, idx, axis, keepdim):
-    """(values, indices) of x at idx (kept dims) along axis."""
-    values = TakeAlong.apply(x, idx=idx, dim=axis, keepdim=keepdim)
-    indices = idx if keepdim else np.squeeze(idx, axis=axis)
-    return values_indices(values, Tensor._make(indices.astype(np.int64, copy=False), None))
-
-
 def _scalar(fn, x, *args):
     """A 0-d input seen as shape (1,), each output reshaped back to 0-d."""
     values, indices = fn(x.reshape(1), *args)
@@ -76,7 +52,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     if input.ndim == 0:
         return _scalar(sort, input, dim, descending)
     axis = _axis(input, dim, "sort")
-    return _pick(input, _order(input._data, axis, descending), axis, True)
+    return take_along(input, _order(input._data, axis, descending), axis, True)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -99,7 +75,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise ArgumentError(f"topk(): selected index k out of range: k={k} for dim {axis} of "
                             f"size {input.shape[axis]}")
     order = _order(input._data, axis, largest)
-    return _pick(input, np.take(order, np.arange(k), axis=axis), axis, True)
+    return take_along(input, np.take(order, np.arange(k), axis=axis), axis, True)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -111,7 +87,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise ArgumentError(f"kthvalue(): selected number k out of range for dimension {axis}: "
                             f"k={k}, size {input.shape[axis]}")
     order = _order(input._data, axis)
-    return _pick(input, np.take(order, [k - 1], axis=axis), axis, keepdim)
+    return take_along(input, np.take(order, [k - 1], axis=axis), axis, keepdim)
 
 
 def _median(input, dim, keepdim, ignore_nan, op):
@@ -135,7 +111,7 @@ def _median(input, dim, keepdim, ignore_nan, op):
         m = np.full(shape, n)
     pos = np.where(m < n, m, (n - 1) // 2) if not ignore_nan else np.where(
         m > 0, (m - 1) // 2, (n - 1) // 2)
-    return _pick(input, np.take_along_axis(order, pos, axis=axis), axis, keepdim)
+    return take_along(input, np.take_along_axis(order, pos, axis=axis), axis, keepdim)
 
 
 def _median_all(input, ignore_nan, op):
@@ -184,7 +160,7 @@ def mode(input, dim=-1, keepdim=False):
     end = np.flip(np.minimum.accumulate(np.flip(end, -1), axis=-1), -1)
     best = np.argmax(end - start, axis=-1)[..., None]  # the first longest run: smallest value
     idx = np.take_along_axis(order, np.take_along_axis(end, best, axis=-1), axis=-1)
-    return _pick(input, np.moveaxis(idx, -1, axis), axis, keepdim)
+    return take_along(input, np.moveaxis(idx, -1, axis), axis, keepdim)
 
 
 def _unique_axis(input, dim, op):

@@ -18,8 +18,8 @@ from gradkit.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyC
                              LazyLinear, UninitializedBuffer, UninitializedParameter)
 from gradkit.nn.rnn import RNN, GRU, LSTM, RNNCell, GRUCell, LSTMCell
 # The layer modules below each name their layers in __all__.
-from gradkit.nn import (attention, conv, distance, dropout, fold, linear, loss, normalization,
-                        padding, pooling, sparse, transformer, upsampling)
+from gradkit.nn import (attention, conv, distance, dropout, fold, linear, loss, misc_layers,
+                        normalization, padding, pooling, sparse, transformer, upsampling)
 from gradkit.nn.attention import *  # noqa: F401,F403
 from gradkit.nn.conv import *  # noqa: F401,F403
 from gradkit.nn.distance import *  # noqa: F401,F403
@@ -27,6 +27,7 @@ from gradkit.nn.dropout import *  # noqa: F401,F403
 from gradkit.nn.fold import *  # noqa: F401,F403
 from gradkit.nn.linear import *  # noqa: F401,F403
 from gradkit.nn.loss import *  # noqa: F401,F403
+from gradkit.nn.misc_layers import *  # noqa: F401,F403
 from gradkit.nn.normalization import *  # noqa: F401,F403
 from gradkit.nn.padding import *  # noqa: F401,F403
 from gradkit.nn.pooling import *  # noqa: F401,F403
@@ -47,6 +48,6 @@ __all__ = [
     "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6", "SiLU", "Softmin", "Softsign",
     "Threshold",
 ]
-_LAYER_MODULES = (attention, conv, distance, dropout, fold, linear, loss, normalization, padding,
-                  pooling, sparse, transformer, upsampling)
+_LAYER_MODULES = (attention, conv, distance, dropout, fold, linear, loss, misc_layers,
+                  normalization, padding, pooling, sparse, transformer, upsampling)
 __all__ += sorted({name for m in _LAYER_MODULES for name in m.__all__} - set(__all__))

@@ -188,6 +188,7 @@ from gradkit.ops import (attention as _attention, conv3d as _conv3d,  # noqa: E4
                          conv_transpose as _conv_transpose, ctc as _ctc, distance as _distance,
                          dropout as _dropout, embedding as _embedding, feature_norm as _fnorm,
                          fold as _fold, loss as _loss, margin_loss as _margin_loss,
+                         misc_functional as _misc_functional,
                          pool as _pool, pool3d as _pool3d, prob_loss as _prob_loss,
                          upsample as _upsample)
 from gradkit.ops.attention import *  # noqa: F401,F403,E402
@@ -201,11 +202,13 @@ from gradkit.ops.feature_norm import *  # noqa: F401,F403,E402
 from gradkit.ops.fold import *  # noqa: F401,F403,E402
 from gradkit.ops.loss import *  # noqa: F401,F403,E402
 from gradkit.ops.margin_loss import *  # noqa: F401,F403,E402
+from gradkit.ops.misc_functional import *  # noqa: F401,F403,E402
 from gradkit.ops.pool import *  # noqa: F401,F403,E402
 from gradkit.ops.pool3d import *  # noqa: F401,F403,E402
 from gradkit.ops.prob_loss import *  # noqa: F401,F403,E402
 from gradkit.ops.upsample import *  # noqa: F401,F403,E402
 
 __all__ += sorted({name for m in (_attention, _conv3d, _conv_transpose, _ctc, _distance, _dropout,
-                                  _embedding, _fnorm, _fold, _loss, _margin_loss, _pool, _pool3d,
+                                  _embedding, _fnorm, _fold, _loss, _margin_loss,
+                                  _misc_functional, _pool, _pool3d,
                                   _prob_loss, _upsample) for name in m.__all__} - set(__all__))

@@ -12,7 +12,7 @@ from gradkit.threads import get_num_threads, set_num_threads
 from gradkit.tensor import Tensor
 from gradkit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradkit import autograd, ops, random
-from gradkit.random import get_rng_state, manual_seed, set_rng_state
+from gradkit.random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from gradkit.devices import device
 from gradkit import cuda
 from gradkit.creation import (arange, bool_, default_dtype, empty, empty_like, eye, float16,

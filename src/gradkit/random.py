@@ -6,16 +6,25 @@ augmentation all repeat exactly. Functions that draw take an optional ``generato
 """
 
 import contextlib
+import secrets
 
 import numpy as np
 
-default_generator = np.random.Generator(np.random.PCG64())
+_initial_seed = [secrets.randbits(63)]  # what the shared generator was last seeded with
+default_generator = np.random.Generator(np.random.PCG64(_initial_seed[0]))
 
 
 def manual_seed(seed):
     """Reseed the shared generator (in place, so references to it stay valid)."""
     default_generator.bit_generator.state = np.random.PCG64(seed).state
+    _initial_seed[0] = int(seed)
     return default_generator
+
+
+def initial_seed():
+    """The seed the shared generator was last seeded with (manual_seed, gk.seed, or the one
+    drawn at import), as torch.initial_seed."""
+    return _initial_seed[0]
 
 
 def get_rng_state():

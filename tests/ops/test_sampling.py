@@ -200,3 +200,10 @@ def test_random_integer_and_bool():
     assert x.numpy().min() >= 0 and x.numpy().max() > 2 ** 60
     b = gk.zeros(1000, dtype=gk.bool_).random_()
     assert set(np.unique(b.numpy())) == {False, True}
+
+
+def test_initial_seed_is_the_last_seed_as_in_torch():
+    gk.manual_seed(1234)
+    torch.manual_seed(1234)
+    assert gk.initial_seed() == torch.initial_seed() == 1234
+    assert gk.seed() == gk.initial_seed()

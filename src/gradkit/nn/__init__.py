@@ -51,3 +51,12 @@ __all__ = [
 _LAYER_MODULES = (attention, conv, distance, dropout, fold, linear, loss, misc_layers,
                   normalization, padding, pooling, sparse, transformer, upsampling)
 __all__ += sorted({name for m in _LAYER_MODULES for name in m.__all__} - set(__all__))
+
+
+def __getattr__(name):
+    """``nn.SyncBatchNorm`` is gradkit.distributed's (imported on first use: the distributed
+    package builds on nn, so nn cannot import it while it loads)."""
+    if name == "SyncBatchNorm":
+        from gradkit.distributed import SyncBatchNorm
+        return SyncBatchNorm
+    raise AttributeError(f"module 'gradkit.nn' has no attribute {name!r}")

@@ -1,11 +1,14 @@
-"""Containers: Sequential (a chain), ModuleList and ModuleDict (registered collections), and
-Identity. Children are registered under their index ("0", "1", ...) or key, which gives the
-PyTorch state_dict keys ``0.weight``, ``features.3.bias``."""
+"""Containers: Sequential (a chain), ModuleList and ModuleDict (registered collections of
+modules), ParameterList and ParameterDict (of parameters), and Identity. Entries are
+registered under their index ("0", "1", ...) or key, which gives the PyTorch state_dict keys
+``0.weight``, ``features.3.bias``, ``scales.0``, ``gains.first``."""
 
 import collections
 import operator
 
 from gradkit.nn.module import Module
+from gradkit.nn.parameter import Parameter
+from gradkit.tensor import Tensor
 
 
 class Identity(Module):
@@ -18,10 +21,10 @@ class Identity(Module):
         return input
 
 
-def _index(i, n, what):
+def _index(i, n, what, entries="modules"):
     i = operator.index(i)
     if not -n <= i < n:
-        raise IndexError(f"{what}: index {i} is out of range for {n} modules")
+        raise IndexError(f"{what}: index {i} is out of range for {n} {entries}")
     return i % n
 
 
@@ -166,3 +169,181 @@ class ModuleDict(Module):
         pairs = modules.items() if hasattr(modules, "items") else modules
         for key, module in pairs:
             self[key] = module
+
+
+_TENSOR_TYPES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+                 "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor"}
+
+
+def _as_parameter(value):
+    """A Tensor that is not yet a Parameter becomes one (sharing its array), as in PyTorch;
+    Parameters and other objects are kept as they are."""
+    return Parameter(value) if isinstance(value, Tensor) and not isinstance(
+        value, Parameter) else value
+
+
+def _describe(value, typename):
+    """PyTorch's one-line summary of an entry: 'Parameter containing: [torch.float32 of size
+    2x3]' (with gradkit for torch), or 'Object of type: int'."""
+    if not isinstance(value, Tensor):
+        return f"Object of type: {type(value).__name__}"
+    size = "x".join(str(n) for n in value.shape)
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    return f"{kind} containing: [gradkit.{typename(str(value.dtype))} of size {size}]"
+
+
+class _ParameterContainer(Module):
+    """What ParameterList and ParameterDict share: storing an entry (a replaced parameter
+    keeps its place in the order) and the repr, one line per entry indented four spaces as
+    PyTorch's."""
+
+    def _put(self, key, value):
+        value = _as_parameter(value)
+        if isinstance(value, Parameter) and key in self._parameters:
+            self._parameters[key] = value
+        else:
+            setattr(self, key, value)
+
+    def _repr_lines(self):
+        lines = [f"    ({key}): {_describe(value, self._typename)}"
+                 for key, value in self._entries()]
+        name = type(self).__name__
+        return [f"{name}()"] if not lines else [f"{name}("] + lines + [")"]
+
+
+class ParameterList(_ParameterContainer):
+    """A list of parameters that the owning module sees: entry i is registered as parameter
+    "i", so ``state_dict`` keys are ``"0"``, ``"1"``, ... (``layer.0`` inside a parent).
+    Tensors appended become Parameters; other objects are kept as plain attributes."""
+
+    _typename = staticmethod(str)
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def _entries(self):
+        return ((str(i), self[i]) for i in range(len(self)))
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)([self[i] for i in range(len(self))[idx]])
+        return getattr(self, str(_index(idx, len(self), "ParameterList", "entries")))
+
+    def __setitem__(self, idx, param):
+        self._put(str(_index(idx, len(self), "ParameterList", "entries")), param)
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+    def append(self, value):
+        """Add ``value`` at the end (registered as parameter str(len)). Returns self."""
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values):
+        """Append every entry of an iterable. Returns self."""
+        if isinstance(values, (str, Tensor)) or not hasattr(values, "__iter__"):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
+                            f"{type(values).__name__}")
+        for value in values:
+            self.append(value)
+        return self
+
+
+class ParameterDict(_ParameterContainer):
+    """An ordered dict of name -> parameter that the owning module sees: entry ``key`` is
+    registered as parameter ``key`` (its ``state_dict`` key). Tensors become Parameters.
+    A missing key raises AttributeError, as PyTorch's ParameterDict does."""
+
+    _typename = staticmethod(lambda dtype: _TENSOR_TYPES.get(dtype, dtype))
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def _entries(self):
+        return self.items()
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        self._keys[key] = None
+        self._put(key, value)
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __reversed__(self):
+        return reversed(list(self._keys))
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def values(self):
+        return [self[key] for key in self._keys]
+
+    def items(self):
+        return [(key, self[key]) for key in self._keys]
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self):
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self):
+        return type(self)(collections.OrderedDict(self.items()))
+
+    def update(self, parameters):
+        """Add entries from a mapping or an iterable of (key, parameter) pairs; a plain mapping
+        is taken in sorted key order, an OrderedDict or ParameterDict in its own, as PyTorch
+        does."""
+        if isinstance(parameters, (collections.OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif hasattr(parameters, "items"):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = parameters
+        for key, value in pairs:
+            self[key] = value

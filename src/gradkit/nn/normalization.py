@@ -1,6 +1,6 @@
-"""Normalization layers: BatchNorm1d/2d (over the batch), and LayerNorm, GroupNorm,
+"""Normalization layers: BatchNorm1d/2d/3d (over the batch), and LayerNorm, RMSNorm, GroupNorm,
 InstanceNorm1d/2d/3d and LocalResponseNorm (within each sample; their math is in
-gradkit/ops/feature_norm.py).
+gradkit/ops/feature_norm.py, RMSNorm's in gradkit/ops/torch_functional.py).
 
 The math (and the closed-form backward) is in gradkit/ops/norm.py. The running statistics
 follow PyTorch exactly: each training step adds 1 to ``num_batches_tracked`` and updates
@@ -25,10 +25,11 @@ from gradkit.errors import ArgumentError, ShapeError
 from gradkit.nn.parameter import Parameter
 from gradkit.ops.feature_norm import group_norm, instance_norm, layer_norm, local_response_norm
 from gradkit.ops.norm import batch_norm
+from gradkit.ops.torch_functional import rms_norm
 from gradkit.tensor import Tensor
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "RMSNorm", "GroupNorm",
+           "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
 
 
 class _BatchNorm(Module):
@@ -112,6 +113,16 @@ class BatchNorm2d(_BatchNorm):
     _expected = "(N, {c}, H, W)"
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W) input, one mean and variance per channel C (over N, D,
+    H, W).
+
+    y = γ·(x − μ)/√(σ² + ε) + β; γ = 1 and β = 0 at init (``affine=False`` drops them)."""
+
+    _ranks = (5,)
+    _expected = "(N, {c}, D, H, W)"
+
+
 def _affine_parameters(module, shape, affine, bias, dtype):
     """weight = 1 and bias = 0 of ``shape`` when ``affine`` (bias only if ``bias``), else None."""
     dtype = np.dtype(np.float32 if dtype is None else dtype)
@@ -152,6 +163,35 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """RMS norm (Zhang & Sennrich 2019): y = x / √(mean(x²) + ε) · γ over the trailing
+    ``normalized_shape`` dims, γ = 1 of that shape at init (``elementwise_affine=False`` drops
+    it); ``eps=None`` is the input dtype's machine epsilon, as in PyTorch."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        check_device(type(self).__name__, device)
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape, self.eps = tuple(shape), eps
+        self.elementwise_affine = elementwise_affine
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, dtype))
+                                if elementwise_affine else None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        expect_tensor(f"RMSNorm({self.normalized_shape})", input)
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
 
 
 class GroupNorm(Module):

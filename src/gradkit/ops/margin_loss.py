@@ -5,7 +5,10 @@
     soft_margin_loss             ℓ = log(1 + e^(−y·x))
     cosine_embedding_loss        ℓ = 1 − cos(x1, x2) if y = 1,  max(0, cos − margin) if y = −1
     multilabel_soft_margin_loss  L_i = (1/C)·Σ_c −(t·log σ(x) + (1 − t)·log σ(−x)),  t ∈ [0, 1]
+    multilabel_margin_loss       L_i = (1/C)·Σ_{j ∈ T_i} Σ_{k ∉ T_i} max(0, 1 − (x_j − x_k)),
+                                 T_i the class indices in target row i before its first −1
     triplet_margin_loss          ℓ = max(0, margin + d(a, p) − d(a, n))  (see triplet_loss.py)
+    triplet_margin_with_distance_loss  the same with any distance function (triplet_loss.py)
 
 A clamp max(0, m) passes the gradient at m = 0, as PyTorch's clamp_min does. Inputs broadcast
 against each other as in PyTorch; targets of hinge_embedding, soft_margin and cosine_embedding
@@ -15,16 +18,17 @@ get no gradient (PyTorch's are not differentiable either); margin_ranking's targ
 import numpy as np
 
 from gradkit.autograd.function import Function
-from gradkit.errors import ShapeError
+from gradkit.errors import ArgumentError, ShapeError
 from gradkit.ops._util import unbroadcast
 from gradkit.ops.loss import (BCEWithLogits, _broadcast_constant, check_input, check_target,
                               legacy_reduction, reduce_loss, spread_grad)
-from gradkit.ops.triplet_loss import triplet_margin_loss
+from gradkit.ops.triplet_loss import triplet_margin_loss, triplet_margin_with_distance_loss
 from gradkit.ops.unary import sigmoid_array
 from gradkit.tensor import Tensor
 
 __all__ = ["cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
-           "multilabel_soft_margin_loss", "soft_margin_loss", "triplet_margin_loss"]
+           "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+           "triplet_margin_loss", "triplet_margin_with_distance_loss"]
 
 _EPSILON = 1e-12  # PyTorch's guard added to each squared norm in cosine_embedding_loss
 
@@ -109,6 +113,28 @@ class CosineEmbedding(Function):
         dx2 = h * (x1 / root - c * x2 / self.m2[..., None]) if need2 else None
         return (unbroadcast(dx1, x1.shape) if need1 else None,
                 unbroadcast(dx2, x2.shape) if need2 else None, None)
+
+
+class MultiLabelMargin(Function):
+    """L_n = Σ_j Σ_k h_njk·(1 − x_nj + x_nk),  h_njk = c_nj·[c_nk = 0]·[1 − x_nj + x_nk > 0]/C,
+    c_nj the times class j is listed in target row n (before its first −1; a class listed
+    twice counts twice, as in PyTorch's kernel);  dx_nk = Σ_j h_njk − Σ_j h_nkj."""
+
+    def forward(self, x, counts, out_shape, reduction):
+        m = 1 - x[:, :, None] + x[:, None, :]
+        pairs = counts[:, :, None] * (counts == 0)[:, None, :]
+        h = np.where(m > 0, pairs, 0).astype(x.dtype) / x.dtype.type(x.shape[1])
+        self.h, self.reduction = h, reduction
+        loss = (h * m).sum(axis=(1, 2))
+        return reduce_loss(loss, reduction, max(len(loss), 1)).reshape(
+            out_shape if reduction == "none" else ())
+
+    def backward(self, g):
+        n = self.h.shape[0]
+        g = spread_grad(g.reshape(-1) if self.reduction == "none" else g, self.reduction, (n,),
+                        max(n, 1))
+        h = self.h * g[:, None, None]
+        return h.sum(axis=1) - h.sum(axis=2), None
 
 
 def _as_tensor(value, like):
@@ -204,3 +230,33 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     if reduction == "none":
         return loss
     return loss.mean() if reduction == "mean" else loss.sum()
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge of scores (N, C) or (C,) against int64 ``target`` of the same shape
+    listing each sample's classes, ended by the first −1 (see the module docstring); one loss
+    per sample."""
+    op = "multilabel_margin_loss"
+    reduction = legacy_reduction(reduction, size_average, reduce, op)
+    check_input(input, op)
+    if not isinstance(target, Tensor) or target.dtype.kind not in "iu":
+        raise ArgumentError(f"{op}: expected an integer (int64) target, got "
+                            f"{getattr(target, 'dtype', type(target).__name__)}")
+    shape = tuple(input.shape)
+    if input.ndim > 2 or input.ndim and shape[-1] == 0:
+        raise ShapeError(f"{op}: expected a non-empty vector or matrix with optional 0-dim "
+                         f"batch size, got input {shape}")
+    if tuple(target.shape) != shape:
+        raise ShapeError(f"{op}: inconsistent target size: {tuple(target.shape)} for input of "
+                         f"size {shape}")
+    x = input.reshape(-1, shape[-1] if shape else 1)
+    labels = np.asarray(target._data).reshape(x.shape)
+    classes = x.shape[1]
+    if labels.size and (labels.min() < -1 or labels.max() >= classes):
+        raise ArgumentError(f"{op}: target values must be class indices in [0, {classes}) or "
+                            f"-1 (the end of the list), got values in [{labels.min()}, "
+                            f"{labels.max()}]")
+    listed = np.cumprod(labels != -1, axis=1).astype(bool)
+    counts = (listed[:, :, None] & (labels[:, :, None] == np.arange(classes))).sum(axis=1)
+    return MultiLabelMargin.apply(x, counts.astype(input.dtype), out_shape=shape[:-1],
+                                  reduction=reduction)

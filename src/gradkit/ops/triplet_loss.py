@@ -1,10 +1,14 @@
-"""triplet_margin_loss (exported through ops/margin_loss.py): embeddings (N, D) or (D,).
+"""triplet_margin_loss and triplet_margin_with_distance_loss (exported through
+ops/margin_loss.py): embeddings (N, D) or (D,).
 
     d(u, v) = ‖u − v + eps‖_p over the last dim  (PyTorch's pairwise_distance)
     ℓ = max(0, margin + d(a, p) − d(a, n))
     swap=True replaces d(a, n) by min(d(a, n), d(p, n)) (the harder negative, Balntas 2016)
 
 Anchor, positive and negative must have the same number of dims; they broadcast.
+triplet_margin_with_distance_loss takes any ``distance_function(u, v)`` returning one distance
+per pair (pairwise_distance by default) and is a composition of differentiable ops, so the
+gradient flows through the user's distance; min and clamp pass it as PyTorch's do.
 """
 
 import numpy as np
@@ -12,6 +16,8 @@ import numpy as np
 from gradkit.autograd.function import Function
 from gradkit.errors import ArgumentError, ShapeError
 from gradkit.ops._util import unbroadcast
+from gradkit.ops.arithmetic import minimum
+from gradkit.ops.distance import pairwise_distance
 from gradkit.ops.loss import check_input, legacy_reduction, reduce_loss, spread_grad
 
 
@@ -98,3 +104,26 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         raise ShapeError(f"{op}: the shapes do not broadcast: {shapes}") from None
     return TripletMargin.apply(anchor, positive, negative, margin=margin, p=float(p), eps=eps,
                                swap=bool(swap), reduction=reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """max(0, margin + d(a, p) − d(a, n)) with ``distance_function`` d (pairwise_distance when
+    None); ``swap`` uses min(d(a, n), d(p, n)). One loss per triplet."""
+    op = "triplet_margin_with_distance_loss"
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: {reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ArgumentError(f"{op}: margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ShapeError(f"{op}: the anchor, positive, and negative tensors are expected to "
+                         f"have the same number of dimensions, but got: anchor {anchor.ndim}D, "
+                         f"positive {positive.ndim}D, and negative {negative.ndim}D inputs")
+    distance = pairwise_distance if distance_function is None else distance_function
+    dist_pos, dist_neg = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        dist_neg = minimum(dist_neg, distance(positive, negative))
+    loss = (dist_pos + margin - dist_neg).clamp(min=0)
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()

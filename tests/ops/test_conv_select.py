@@ -25,8 +25,14 @@ def _geometry(xs, ws, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=
 @pytest.mark.parametrize("setting,geo_args,expected", [
     ("auto", ((8, 16, 8, 8), (32, 16, 1, 1)), "pointwise"),
     ("auto", ((8, 16, 8, 8), (32, 16, 1, 1), (2, 2)), "pointwise"),
-    ("auto", ((8, 16, 8, 8), (16, 16, 3, 3), (1, 1), (1, 1, 1, 1)), "im2col"),
-    ("auto", ((8, 16, 8, 8), (32, 16, 1, 1), (1, 1), (1, 1, 1, 1)), "im2col"),
+    ("auto", ((8, 16, 8, 8), (16, 16, 3, 3), (1, 1), (1, 1, 1, 1)), "shifted"),
+    ("auto", ((8, 3, 8, 8), (16, 3, 3, 3), (1, 1), (1, 1, 1, 1)), "im2col"),
+    ("auto", ((8, 16, 8, 8), (16, 16, 3, 3), (2, 2), (1, 1, 1, 1)), "im2col"),
+    ("auto", ((8, 16, 8, 8), (16, 16, 5, 5), (1, 1), (2, 2, 2, 2)), "im2col"),
+    ("auto", ((8, 16, 8, 8), (16, 8, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 2), "im2col"),
+    ("shifted", ((8, 3, 8, 8), (16, 3, 5, 5), (1, 1), (2, 2, 2, 2), (2, 2)), "shifted"),
+    ("shifted", ((8, 16, 8, 8), (16, 16, 3, 3), (2, 2), (1, 1, 1, 1)), "im2col"),
+    ("auto", ((8, 16, 8, 8), (32, 16, 1, 1), (1, 1), (1, 1, 1, 1)), "shifted"),
     ("auto", ((8, 16, 8, 8), (32, 8, 1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 2), "im2col"),
     ("winograd", ((8, 16, 8, 8), (16, 16, 3, 3), (1, 1), (1, 1, 1, 1)), "winograd"),
     ("winograd", ((8, 16, 8, 8), (16, 16, 3, 3), (2, 2), (1, 1, 1, 1)), "im2col"),
@@ -40,6 +46,17 @@ def test_choice(setting, geo_args, expected):
         assert conv_select.choose(_geometry(*geo_args)) == expected
 
 
+@pytest.mark.parametrize("setting,forward,expected", [
+    ("auto", "shifted", "im2col"), ("auto", "pointwise", "pointwise"),
+    ("auto", "im2col", "im2col"), ("shifted", "shifted", "shifted"),
+    ("winograd", "winograd", "winograd"),
+])
+def test_backward_choice(setting, forward, expected):
+    geo = _geometry((8, 16, 8, 8), (16, 16, 3, 3), (1, 1), (1, 1, 1, 1))
+    with conv_select.conv_algorithm(setting):
+        assert conv_select.choose_backward(geo, forward) == expected
+
+
 def test_context_manager_restores_the_setting_after_an_error():
     before = conv_select.get_conv_algorithm()
     with pytest.raises(RuntimeError), conv_select.conv_algorithm("winograd"):
@@ -50,7 +67,7 @@ def test_context_manager_restores_the_setting_after_an_error():
 
 def test_unknown_name_is_refused():
     with pytest.raises(ValueError, match=r"set_conv_algorithm: expected one of auto, im2col, "
-                                         r"winograd, pointwise, got 'fft'"):
+                                         r"winograd, pointwise, shifted, got 'fft'"):
         conv_select.set_conv_algorithm("fft")
 
 

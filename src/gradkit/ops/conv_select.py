@@ -3,29 +3,35 @@
     im2col     any convolution (ops/conv.py): one copy of the windows, one GEMM
     winograd   3×3, stride 1, no dilation, one group (ops/winograd.py): 2.25× fewer multiplies
     pointwise  1×1, no padding, one group (ops/pointwise.py): a GEMM on the input as it lies
+    shifted    stride 1, one group (ops/shifted.py): kh·kw GEMMs on shifted views, no im2col
 
 "auto" (the default) takes the fastest algorithm that applies, by this table (ms per call,
-float32, one thread, batch 128, median of 7, forward / forward + backward, both paths
-blocked over chunks of images that fit in cache):
+float32, one thread, batch 128, median of 7, forward / forward + backward with the forced
+algorithm's own backward; benchmarks/conv_layers.py --threads 1 --cpu-time --algorithm ...,
+the 3×3 rows of Dec 2026 on a shared 2-core VM, where PyTorch took 7.5 / 23 ms for 16→16):
 
-    layer                  im2col         winograd      pointwise
-    3×3  3→16  32×32       2.8 / 7.9      16.8 / 34.7       —
-    3×3 16→16  32×32      21.6 / 57.4     32.6 / 96.9       —
-    3×3 32→32  16×16      13.1 / 34.8     22.1 / 64.6       —
-    3×3 64→64   8×8       11.2 / 29.2     19.8 / 55.2       —
-    1×1 16→32  /2          2.0 / 8.1        —          1.2 / 5.1
-    1×1 32→64  /2          1.0 / 3.9        —          0.6 / 2.5
-    1×1 64→64              1.2 / 3.6        —          0.7 / 3.1
+    layer                  im2col         winograd       pointwise      shifted
+    3×3  3→16  32×32       2.9 / 8.7      19.5 / 40.1        —          7.6 / 14.2
+    3×3 16→16  32×32      15.7 / 41.3     35.7 / 105.9       —         12.9 / 36.8
+    3×3 32→32  16×16      11.3 / 29.7     25.2 / 72.8        —          9.1 / 28.0
+    3×3 64→64   8×8        8.7 / 23.4     21.0 / 58.6        —          8.1 / 27.5
+    5×5  6→16  14×14       1.8 / 8.7       —                 —          3.1 / 9.5
+    1×1 16→32  /2          2.0 / 8.1        —          1.2 / 5.1          —
+    1×1 32→64  /2          1.0 / 3.9        —          0.6 / 2.5          —
+    1×1 64→64              1.2 / 3.6        —          0.7 / 3.1          —
 
-so auto uses pointwise wherever it applies and im2col for everything else. Winograd loses in
-NumPy although its GEMMs are 2× faster than im2col's (16·C instead of 36·C multiplies per
-output pair, at 22–54 GFLOP/s): its tile transforms are ~40 whole-array passes over 4× the
-input, memory-bound, where im2col makes one copy. It stays here, exact and tested, for
-shapes and BLAS builds where it wins.
+so auto uses pointwise wherever it applies; shifted for the forward of stride-1 layers with at
+least 16 input channels and at most 9 kernel offsets (its GEMMs contract over C only, slow
+for few channels, and it makes kh·kw of them), with im2col's backward, whose one im2col of
+the gradient gives dx and dW where shifted makes a sum of shifts for each (choose_backward);
+and im2col for everything else. Winograd loses in NumPy although its GEMMs are 2× faster than
+im2col's (16·C instead of 36·C multiplies per output pair, at 22–54 GFLOP/s): its tile
+transforms are ~40 whole-array passes over 4× the input, memory-bound, where im2col makes one
+copy. It stays here, exact and tested, for shapes and BLAS builds where it wins.
 Forcing a name uses that algorithm wherever it applies and im2col elsewhere:
 
     from gradkit.ops import conv_select
-    conv_select.set_conv_algorithm("winograd")     # or "im2col", "pointwise", "auto"
+    conv_select.set_conv_algorithm("winograd")     # or "im2col", "pointwise", "shifted", "auto"
     with conv_select.conv_algorithm("im2col"):     # for one block, then back
         ...
 
@@ -36,10 +42,11 @@ im2col to time the old path). The setting is process-wide, like torch.backends.c
 import contextlib
 import os
 
-from gradkit.ops import pointwise, winograd
+from gradkit.ops import pointwise, shifted, winograd
 
-ALGORITHMS = ("auto", "im2col", "winograd", "pointwise")
-_APPLIES = {"winograd": winograd.applies, "pointwise": pointwise.applies}
+ALGORITHMS = ("auto", "im2col", "winograd", "pointwise", "shifted")
+_APPLIES = {"winograd": winograd.applies, "pointwise": pointwise.applies,
+            "shifted": shifted.applies}
 
 
 def _checked(name, source):
@@ -74,9 +81,18 @@ def conv_algorithm(name):
 
 
 def choose(geo):
-    """The algorithm for one convolution (a _Geometry)."""
+    """The algorithm for the forward of one convolution (a _Geometry)."""
     if _algorithm != "auto":
         return _algorithm if _algorithm == "im2col" or _APPLIES[_algorithm](geo) else "im2col"
     if pointwise.applies(geo):
         return "pointwise"
+    if shifted.applies(geo) and geo.C >= 16 and geo.kh * geo.kw <= 9:
+        return "shifted"
     return "im2col"
+
+
+def choose_backward(geo, forward):
+    """The algorithm for the backward of a convolution whose forward ran ``forward``: the same,
+    except that auto runs a shifted forward's backward by im2col (its one im2col of the
+    gradient serves dx and dW, where shifted makes two sums of shifts)."""
+    return "im2col" if _algorithm == "auto" and forward == "shifted" else forward

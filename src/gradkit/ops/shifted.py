@@ -1,0 +1,126 @@
+"""Stride-1 convolution as kh·kw GEMMs on shifted views of the padded input: no im2col.
+
+With xp the padded input (n, C, Hp, Wp) and each image's rows laid end to end, the window
+offset (i, j) of every output pixel is one shift of that flat image:
+
+    X_ij[n, c, q] = xp[n, c].flat[i·dh·Wp + j·dw + q],      q = y·Wp + x < OH·Wp
+
+a strided *view* (no copy) whose rows are runs of the input, so BLAS reads it in place and
+
+    out[n, :, q] = Σ_(i,j) W[:, :, i, j] · X_ij[n, :, q] + b        (O, C) @ (C, OH·Wp)
+
+Columns q with x ≥ OW (Wp − OW per row, "junk") run over the row's end; they are computed and
+dropped (the last reads (kw − 1)·dw past the image: zero_padded's tail). Backward:
+
+    dx = the same sum on the gradient padded by d·(k − 1) − pad, with W[:, :, i, j]ᵀ at the
+         flipped offset (kh − 1 − i, kw − 1 − j)          (the transposed convolution)
+    dW[:, :, i, j] = Σ_n G[n] · X_ij[n]ᵀ                  G: the gradient (n, O, OH·Wp) with
+                                                          zeros in the junk columns
+
+im2col copies the kh·kw-times larger window matrix before its one GEMM; here the GEMMs read the
+input where it lies and only the (n, O, OH·Wp) sum is written, kh·kw times (in cache: the
+batch goes through in chunks of ~256 kB of output). On the ResNet-20 3×3 layers (batch 128,
+float32, one thread) the forward measured 15.7 → 12.9 ms (16 channels, 32×32), 11.3 → 9.1
+(32, 16×16), 8.7 → 8.1 (64, 8×8); with few channels it loses (3→16: 2.9 → 7.6 ms), see the
+table in ops/conv_select.py.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from gradkit.ops.scratch import recycled, scratch, zero_padded
+
+
+def applies(geo):
+    """Stride 1, one group (any kernel, padding and dilation)."""
+    return geo.sh == geo.sw == 1 and geo.groups == 1
+
+
+_CHUNK_BYTES = 1 << 18
+
+
+def _chunks(N, rows, pixels, dtype):
+    """Slices of the batch whose (images, rows, pixels) sum holds ~256 kB."""
+    step = max(1, _CHUNK_BYTES // max(1, rows * pixels * np.dtype(dtype).itemsize))
+    return [slice(n, min(N, n + step)) for n in range(0, N, step)]
+
+
+def _shifted(xp, offset, rows):
+    """X[n, c, q] = xp[n, c].flat[offset + q] for q < rows·Wp: a view of xp (n, C, Hp, Wp)."""
+    n, C, _, Wp = xp.shape
+    sN, sC, _, sW = xp.strides
+    return as_strided(xp.reshape(-1)[offset:], (n, C, rows * Wp), (sN, sC, sW),
+                      writeable=False)
+
+
+def _sum_of_shifts(xp, mats, offsets, rows, slot):
+    """Σ_k mats[k] · X_k, X_k the view at offsets[k], as an (n, M, rows·Wp) scratch array."""
+    n, Wp, M = xp.shape[0], xp.shape[3], mats[0].shape[0]
+    total = scratch.take(slot, (n, M, rows * Wp), xp.dtype)
+    term = scratch.take(slot + "_term", total.shape, xp.dtype)
+    np.matmul(mats[0], _shifted(xp, offsets[0], rows), out=total)
+    for mat, offset in zip(mats[1:], offsets[1:]):
+        total += np.matmul(mat, _shifted(xp, offset, rows), out=term)
+    return total
+
+
+def _offsets(geo, Wp, flipped=False):
+    """The flat offset of every kernel position (i, j), in the order of w[:, :, i, j]."""
+    return [((geo.kh - 1 - i if flipped else i) * geo.dh) * Wp
+            + (geo.kw - 1 - j if flipped else j) * geo.dw
+            for i in range(geo.kh) for j in range(geo.kw)]
+
+
+def forward(x, w, b, geo):
+    """out (N, O, OH, OW) = w ⋆ x + b at stride 1."""
+    Hp, Wp = geo.H + geo.pt + geo.pb, geo.W + geo.pl + geo.pr
+    mats = list(np.ascontiguousarray(w.transpose(2, 3, 0, 1)).reshape(-1, geo.O, geo.C))
+    offsets = _offsets(geo, Wp)
+    bias = 0 if b is None else b.reshape(1, -1, 1, 1)
+    out = recycled.empty((geo.N, geo.O, geo.OH, geo.OW), x.dtype)
+    for part in _chunks(geo.N, geo.O, geo.OH * Wp, x.dtype):
+        xp = zero_padded("shift_x", x[part], geo.pt, geo.pl, Hp, Wp,
+                         tail=(geo.kw - 1) * geo.dw)
+        total = _sum_of_shifts(xp, mats, offsets, geo.OH, "shift_out")
+        valid = total.reshape(-1, geo.O, geo.OH, Wp)[..., :geo.OW]
+        np.add(valid, bias, out=out[part])
+    return out
+
+
+def backward(grad, x, w, geo, input_grad, weight_grad):
+    """(dx, dW) of the output gradient (N, O, OH, OW); either is None when not wanted."""
+    dx = _input_grad(grad, w, geo) if input_grad else None
+    return dx, _weight_grad(grad, x, geo) if weight_grad else None
+
+
+def _input_grad(grad, w, geo):
+    """dx: the transposed convolution, as the sum of shifts of the padded gradient."""
+    top, left = geo.dh * (geo.kh - 1) - geo.pt, geo.dw * (geo.kw - 1) - geo.pl
+    bottom, right = geo.dh * (geo.kh - 1) - geo.pb, geo.dw * (geo.kw - 1) - geo.pr
+    grad = grad[:, :, max(-top, 0):grad.shape[2] - max(-bottom, 0),
+                max(-left, 0):grad.shape[3] - max(-right, 0)]
+    Hg, Wg = geo.H + geo.dh * (geo.kh - 1), geo.W + geo.dw * (geo.kw - 1)
+    mats = list(np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(-1, geo.C, geo.O))
+    offsets = _offsets(geo, Wg, flipped=True)
+    dx = recycled.empty((geo.N, geo.C, geo.H, geo.W), grad.dtype)
+    for part in _chunks(geo.N, geo.C, geo.H * Wg, grad.dtype):
+        gp = zero_padded("shift_g", grad[part], max(top, 0), max(left, 0), Hg, Wg,
+                         tail=(geo.kw - 1) * geo.dw)
+        total = _sum_of_shifts(gp, mats, offsets, geo.H, "shift_dx")
+        dx[part] = total.reshape(-1, geo.C, geo.H, Wg)[..., :geo.W]
+    return dx
+
+
+def _weight_grad(grad, x, geo):
+    """dW[:, :, i, j] = Σ_n G[n] · X_ij[n]ᵀ, summed over the chunks of the batch."""
+    Hp, Wp = geo.H + geo.pt + geo.pb, geo.W + geo.pl + geo.pr
+    offsets = _offsets(geo, Wp)
+    dw = np.zeros((geo.kh * geo.kw, geo.O, geo.C), grad.dtype)
+    for part in _chunks(geo.N, max(geo.O, geo.C), geo.OH * Wp, grad.dtype):
+        xp = zero_padded("shift_x", x[part], geo.pt, geo.pl, Hp, Wp,
+                         tail=(geo.kw - 1) * geo.dw)
+        gpw = zero_padded("shift_gw", grad[part], 0, 0, geo.OH, Wp)
+        gmat = gpw.reshape(gpw.shape[0], geo.O, geo.OH * Wp)
+        for k, offset in enumerate(offsets):
+            dw[k] += np.matmul(gmat, _shifted(xp, offset, geo.OH).transpose(0, 2, 1)).sum(0)
+    return np.ascontiguousarray(dw.reshape(geo.kh, geo.kw, geo.O, geo.C).transpose(2, 3, 0, 1))

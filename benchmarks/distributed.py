@@ -123,7 +123,9 @@ def draw(timeline, name, path):
     ax.barh(-1, (timeline["end"] - timeline["backward"]) * 1e3,
             left=timeline["backward"] * 1e3, color="#999", height=0.6)
     for bucket, s, e in timeline["buckets"]:
-        ax.barh(bucket, (e - s) * 1e3, left=s * 1e3, color="#3b7dd8", height=0.6)
+        ax.barh(bucket, max((e - s) * 1e3, 0.4), left=s * 1e3, color="#3b7dd8", height=0.6)
+        ax.text(s * 1e3 - 1, bucket, f"{(e - s) * 1e3:.1f} ms", ha="right", va="center",
+                fontsize=8)
     ax.set_xlim(0, timeline["end"] * 1e3 * 1.02)
     ax.set_yticks([-1] + [b for b, _, _ in timeline["buckets"]],
                   ["forward, backward+step"] + [f"bucket {b}" for b, _, _ in

@@ -1,4 +1,5 @@
-"""Lazy layers: Linear, Conv1d/2d and BatchNorm1d/2d whose input size comes from the first call.
+"""Lazy layers: Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d, BatchNorm1d/2d/3d and
+InstanceNorm1d/2d/3d whose input size comes from the first call.
 
     model = nn.Sequential(nn.LazyConv2d(6, 5, padding=2), nn.Sigmoid(), nn.Flatten(),
                           nn.LazyLinear(10))
@@ -22,9 +23,11 @@ import numpy as np
 from gradkit.autograd import grad_mode
 from gradkit.devices import check_device
 from gradkit.nn._input import expect_tensor
-from gradkit.nn.conv import Conv1d, Conv2d
+from gradkit.nn.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
+                             ConvTranspose3d)
 from gradkit.nn.linear import Linear
-from gradkit.nn.normalization import BatchNorm1d, BatchNorm2d
+from gradkit.nn.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
+                                      InstanceNorm2d, InstanceNorm3d)
 from gradkit.nn.parameter import Parameter
 from gradkit.tensor import Tensor
 
@@ -207,7 +210,8 @@ class _LazyConvNd(LazyModuleMixin):
 
     def initialize_parameters(self, input, *args, **kwargs):
         """in_channels = input.shape[1] (input.shape[0] without a batch dim); W: (out_channels,
-        in_channels/groups, *kernel_size), b: (out_channels,)."""
+        in_channels/groups, *kernel_size), or (in_channels, out_channels/groups, *kernel_size)
+        for a transposed convolution; b: (out_channels,)."""
         if not self.has_uninitialized_params():
             return
         n = self._n
@@ -217,8 +221,9 @@ class _LazyConvNd(LazyModuleMixin):
             raise ValueError(f"{type(self).__name__}: the input's {channels} channels must be "
                              f"divisible by groups ({self.groups})")
         self.in_channels = channels
-        self._materialize({"weight": (self.out_channels, channels // self.groups)
-                           + self.kernel_size, "bias": (self.out_channels,)})
+        shape = ((channels, self.out_channels // self.groups) if self._transposed
+                 else (self.out_channels, channels // self.groups))
+        self._materialize({"weight": shape + self.kernel_size, "bias": (self.out_channels,)})
 
 
 class LazyConv1d(_LazyConvNd, Conv1d):
@@ -233,10 +238,44 @@ class LazyConv2d(_LazyConvNd, Conv2d):
     cls_to_become = Conv2d
 
 
+class LazyConv3d(_LazyConvNd, Conv3d):
+    """Conv3d with in_channels from the first input (N, C, D, H, W)."""
+
+    cls_to_become = Conv3d
+
+
+class _LazyConvTransposeNd(_LazyConvNd):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+                 dtype=None):
+        super(_LazyConvNd, self).__init__(0, out_channels, kernel_size, stride, padding,
+                                          output_padding, groups, bias, dilation, padding_mode,
+                                          dtype=dtype)
+        self._lazy(("weight", "bias"), dtype, device)
+
+
+class LazyConvTranspose1d(_LazyConvTransposeNd, ConvTranspose1d):
+    """ConvTranspose1d with in_channels from the first input (N, C, L)."""
+
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTransposeNd, ConvTranspose2d):
+    """ConvTranspose2d with in_channels from the first input (N, C, H, W)."""
+
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTransposeNd, ConvTranspose3d):
+    """ConvTranspose3d with in_channels from the first input (N, C, D, H, W)."""
+
+    cls_to_become = ConvTranspose3d
+
+
 class _LazyBatchNorm(LazyModuleMixin):
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
-        super().__init__(0, eps, momentum, affine, track_running_stats, dtype=dtype)
+                 device=None, dtype=None, *, bias=True):
+        super().__init__(0, eps, momentum, affine, track_running_stats, dtype=dtype, bias=bias)
         self._lazy(("weight", "bias"), dtype, device, buffers=("running_mean", "running_var"))
 
     def _lazy_args(self):
@@ -267,3 +306,44 @@ class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
     """BatchNorm2d with num_features from the first input (N, C, H, W)."""
 
     cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
+    """BatchNorm3d with num_features from the first input (N, C, D, H, W)."""
+
+    cls_to_become = BatchNorm3d
+
+
+class _LazyInstanceNorm(_LazyBatchNorm):
+    """PyTorch's lazy InstanceNorms: affine and running statistics on by default (unlike the
+    eager InstanceNorm's), num_features the channels of the first input. PyTorch reads them at
+    dim 1 even from an unbatched (C, *spatial) input, and then fails; gradkit reads dim 0."""
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        """num_features = the input's channel dim; γ, β, running mean and variance:
+        (num_features,)."""
+        if self.has_uninitialized_params() or self.num_features == 0:
+            n = self._spatial
+            self._input(input, (n + 1, n + 2), self._expected.format(c="C"))
+            self.num_features = int(input.shape[-n - 1])
+            self._materialize({name: (self.num_features,) for name in
+                               ("weight", "bias", "running_mean", "running_var")})
+
+
+class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):
+    """InstanceNorm1d with num_features from the first input (N, C, L) or (C, L)."""
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyInstanceNorm, InstanceNorm2d):
+    """InstanceNorm2d with num_features from the first input (N, C, H, W) or (C, H, W)."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm, InstanceNorm3d):
+    """InstanceNorm3d with num_features from the first input (N, C, D, H, W) or
+    (C, D, H, W)."""
+
+    cls_to_become = InstanceNorm3d

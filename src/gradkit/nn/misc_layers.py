@@ -1,7 +1,8 @@
 """Layers without a room of their own: Hardshrink, Softshrink, Tanhshrink, RReLU, Softmax2d,
-Unflatten, LPPool1d and LPPool2d (and, for export, ParameterList and ParameterDict from
-nn/containers.py). Each layer holds its options and calls the function of the same
-name in gradkit/ops/misc_functional.py, where the formulas are (RMSNorm and BatchNorm3d are in
+Unflatten, LPPool1d/2d/3d (and, for export, ParameterList and ParameterDict from
+nn/containers.py and the lazy layers of nn/lazy.py that nn/__init__.py does not import).
+Each layer holds its options and calls the function of the same name in
+gradkit/ops/misc_functional.py, where the formulas are (RMSNorm and BatchNorm3d are in
 nn/normalization.py). None has parameters.
 
     from gradkit import nn
@@ -11,12 +12,18 @@ nn/normalization.py). None has parameters.
 from gradkit.errors import ShapeError
 from gradkit.nn._input import expect_tensor
 from gradkit.nn.containers import ParameterDict, ParameterList
+from gradkit.nn.lazy import (LazyBatchNorm3d, LazyConv3d, LazyConvTranspose1d,
+                             LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+                             LazyInstanceNorm2d, LazyInstanceNorm3d)
 from gradkit.nn.module import Module
 from gradkit.ops import misc_functional as F
 from gradkit.ops.reduce import softmax
 
 __all__ = ["Hardshrink", "Softshrink", "Tanhshrink", "RReLU", "Softmax2d", "Unflatten",
-           "LPPool1d", "LPPool2d", "ParameterList", "ParameterDict"]
+           "LPPool1d", "LPPool2d", "LPPool3d", "ParameterList", "ParameterDict",
+           "LazyBatchNorm3d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+           "LazyConvTranspose3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+           "LazyInstanceNorm3d"]
 
 
 class Hardshrink(Module):
@@ -121,4 +128,12 @@ class LPPool2d(_LPPool):
 
     def forward(self, input):
         return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride,
+                           self.ceil_mode)
+
+
+class LPPool3d(_LPPool):
+    """Power-average pool (Σ_window x^p)^(1/p) over (N, C, D, H, W) or (C, D, H, W) input."""
+
+    def forward(self, input):
+        return F.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride,
                            self.ceil_mode)

@@ -1,5 +1,5 @@
 """Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d,
-AdaptiveMaxPool1d/2d and MaxUnpool1d/2d, with PyTorch's arguments and reprs.
+AdaptiveMaxPool1d/2d/3d and MaxUnpool1d/2d/3d, with PyTorch's arguments and reprs.
 
 Each holds its options and calls the function of the same name in gradkit.ops.pool (or
 ops.pool3d), where the pooling math and its backward live. Input (N, C, *spatial) or
@@ -16,11 +16,12 @@ from gradkit.nn.module import Module
 from gradkit.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
                               adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
                               max_pool2d, max_unpool1d, max_unpool2d)
-from gradkit.ops.pool3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d
+from gradkit.ops.pool3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,
+                                max_pool3d, max_unpool3d)
 
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "MaxPool1d",
-           "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d"]
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
 
 
 def _single(value):
@@ -195,6 +196,14 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     _fn = adaptive_max_pool2d
 
 
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max pooling of (N, C, D, H, W) to ``output_size`` (d, h, w) over PyTorch's bins (None
+    keeps that input dim); with ``return_indices`` the output is (values, flat argmax
+    indices into each input volume)."""
+
+    _n, _dims, _fn = 3, "D, H, W", adaptive_max_pool3d
+
+
 class _MaxUnpoolNd(_Pool):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
@@ -223,3 +232,11 @@ class MaxUnpool2d(_MaxUnpoolNd):
     value at its flat index in a zero output plane (PyTorch's default size, or output_size)."""
 
     _fn = max_unpool2d
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d: forward(input, indices, output_size=None) puts each
+    value at its flat index in a zero output volume (PyTorch's default size, or
+    output_size)."""
+
+    _n, _dims, _fn = 3, "D, H, W", max_unpool3d

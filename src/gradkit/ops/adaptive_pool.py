@@ -1,4 +1,4 @@
-"""Adaptive max pooling (adaptive_max_pool1d/2d) and max unpooling (max_unpool1d/2d).
+"""Adaptive max pooling (adaptive_max_pool1d/2d/3d) and max unpooling (max_unpool1d/2d/3d).
 
 adaptive_max_pool2d takes the max over PyTorch's bins, rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉ − 1 and
 the same for columns. A bin spans at most kh = max bin height rows and kw columns, so it loops
@@ -18,13 +18,16 @@ default size (in − 1)·stride − 2·padding + kernel, or output_size):
 An index repeated in a plane (overlapping pooling windows picking the same pixel) keeps the
 last value written, and, as in PyTorch, every copy gets the gradient g[idx].
 
-The 1-d ops are the 2-d ones of height 1. Max pooling takes float input only, as PyTorch's
-adaptive_max_pool; max unpooling takes any numeric dtype.
+The 1-d ops are the 2-d ones of height 1; the 3-d ones loop over the kd·kh·kw offsets of a
+bin and index volumes flat (d·H·W + h·W + w), as PyTorch's indices. Max pooling takes float
+input only, as PyTorch's adaptive_max_pool; max unpooling takes any numeric dtype.
 
     out, idx = F.adaptive_max_pool2d(x, (3, 4), return_indices=True)   # x (N, C, H, W)
     pooled, idx = F.max_pool2d(x, 2, return_indices=True)
     F.max_unpool2d(pooled, idx, 2).shape                                 # x.shape, H, W even
 """
+
+import itertools
 
 import numpy as np
 
@@ -33,36 +36,35 @@ from gradkit.errors import ArgumentError, ShapeError
 from gradkit.ops._pool_shape import _batch_shape, _bin_edges, _output_sizes
 from gradkit.tensor import Tensor
 
-__all__ = ["adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d"]
+__all__ = ["adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d",
+           "max_unpool2d", "max_unpool3d"]
 
 
-class AdaptiveMaxPool2d(Function):
+class AdaptiveMaxPool(Function):
     """out = max over each bin, idx = its first argmax (a NaN wins);  dx[idx] += g."""
 
     def forward(self, x, shape, out_size, out_shape, indices):
-        N, C, H, W = shape
-        x4 = x.reshape(shape)
-        (rs, re), (cs, ce) = _bin_edges(H, out_size[0]), _bin_edges(W, out_size[1])
+        N, C, *spatial = shape
+        xs = x.reshape(shape)
+        edges = [_bin_edges(L, o) for L, o in zip(spatial, out_size)]
         out, idx = None, None
-        for a in range(int((re - rs).max())):
-            rows = np.minimum(rs + a, re - 1)[:, None]
-            for b in range(int((ce - cs).max())):
-                cols = np.minimum(cs + b, ce - 1)[None, :]
-                view = x4[:, :, rows, cols]
-                flat = np.broadcast_to(rows * W + cols, view.shape)
-                if out is None:
-                    out, idx = view, flat.copy()
-                    continue
-                wins = (view > out) | np.isnan(view)
-                out = np.where(wins, view, out)
-                idx = np.where(wins, flat, idx)
+        for offset in itertools.product(*(range(int((e - s).max())) for s, e in edges)):
+            cells = np.ix_(*(np.minimum(s + a, e - 1) for (s, e), a in zip(edges, offset)))
+            view = xs[(slice(None), slice(None), *cells)]
+            flat = np.broadcast_to(np.ravel_multi_index(cells, spatial), view.shape)
+            if out is None:
+                out, idx = view, flat.copy()
+                continue
+            wins = (view > out) | np.isnan(view)
+            out = np.where(wins, view, out)
+            idx = np.where(wins, flat, idx)
         self.idx, self.in_shape, self.shape = idx, x.shape, shape
         indices.append(idx.reshape(out_shape))
         return out.reshape(out_shape)
 
     def backward(self, grad):
-        N, C, H, W = self.shape
-        dx = np.zeros((N * C, H * W), grad.dtype)
+        N, C, *spatial = self.shape
+        dx = np.zeros((N * C, int(np.prod(spatial))), grad.dtype)
         planes = np.arange(N * C)[:, None]
         cells = self.idx.size // max(N * C, 1)
         np.add.at(dx, (planes, self.idx.reshape(N * C, cells)), grad.reshape(N * C, cells))
@@ -72,11 +74,11 @@ class AdaptiveMaxPool2d(Function):
 def _adaptive_max(op, n, input, output_size, return_indices):
     shape = _batch_shape(op, input, n)
     sizes = _output_sizes(op, output_size, tuple(input.shape[-n:]))
-    out_size = sizes if n == 2 else (1,) + sizes
+    out_size = sizes if n > 1 else (1,) + sizes
     out_shape = tuple(input.shape[:-n]) + sizes
     indices = []
-    out = AdaptiveMaxPool2d.apply(input, shape=shape, out_size=out_size, out_shape=out_shape,
-                                  indices=indices)
+    out = AdaptiveMaxPool.apply(input, shape=shape, out_size=out_size, out_shape=out_shape,
+                                indices=indices)
     return (out, Tensor._make(indices[0], None)) if return_indices else out
 
 
@@ -157,6 +159,20 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     """The partial inverse of max_pool2d: each value of input (N, C, H, W) or (C, H, W) goes
     to its flat index (from return_indices) in an output plane of zeros."""
     return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling of input (N, C, D, H, W) or (C, D, H, W) to output_size (an int, or
+    (od, oh, ow) where None keeps that input size); with return_indices also the flat argmax
+    index d·H·W + h·W + w into each input volume (int64). See adaptive_max_pool2d."""
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d on input (N, C, D, H, W) or (C, D, H, W): each value
+    goes to its flat index in an output volume of zeros; see max_unpool2d."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
                        output_size)
 
 

@@ -1,5 +1,5 @@
 """F functions without a room of their own: the shrinks, rrelu, rms_norm, gumbel_softmax and
-the power-average pools lp_pool1d/lp_pool2d. Each is a composition of differentiable ops, so
+the power-average pools lp_pool1d/2d/3d. Each is a composition of differentiable ops, so
 its gradient comes with it (and is PyTorch's, which composes them the same way).
 
     hardshrink      x where |x| > λ, else 0
@@ -29,12 +29,13 @@ from gradkit import random
 from gradkit.errors import ArgumentError, ShapeError
 from gradkit.ops import more_math, torch_functional
 from gradkit.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from gradkit.ops.pool3d import avg_pool3d, max_pool3d
 from gradkit.ops.reduce import softmax
 from gradkit.ops.unary import relu
 from gradkit.tensor import Tensor
 
 __all__ = ["hardshrink", "softshrink", "tanhshrink", "rrelu", "rms_norm", "gumbel_softmax",
-           "lp_pool1d", "lp_pool2d"]
+           "lp_pool1d", "lp_pool2d", "lp_pool3d"]
 
 
 def hardshrink(input, lambd=0.5):
@@ -91,13 +92,17 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     return Tensor._make(y_hard - soft, None) + y_soft
 
 
+_POOLS = {1: ("L", max_pool1d, avg_pool1d), 2: ("H, W", max_pool2d, avg_pool2d),
+          3: ("D, H, W", max_pool3d, avg_pool3d)}
+
+
 def _lp_pool(op, n, input, norm_type, kernel_size, stride, ceil_mode):
     if not isinstance(input, Tensor):
         raise ArgumentError(f"{op}: expected a Tensor input, got {type(input).__name__}")
+    dims, max_pool, avg_pool = _POOLS[n]
     if input.ndim not in (n + 1, n + 2):
-        raise ShapeError(f"{op}: expected input (N, C, {'H, W' if n == 2 else 'L'}) or "
-                         f"(C, {'H, W' if n == 2 else 'L'}), got {tuple(input.shape)}")
-    max_pool, avg_pool = (max_pool1d, avg_pool1d) if n == 1 else (max_pool2d, avg_pool2d)
+        raise ShapeError(f"{op}: expected input (N, C, {dims}) or (C, {dims}), got "
+                         f"{tuple(input.shape)}")
     if norm_type == float("inf"):
         return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     if norm_type == -float("inf"):
@@ -117,3 +122,9 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pool over kh×kw windows of input (N, C, H, W) or (C, H, W):
     (Σ x^p)^(1/p); stride defaults to kernel_size, no padding."""
     return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pool over kd×kh×kw windows of input (N, C, D, H, W) or (C, D, H, W):
+    (Σ x^p)^(1/p); stride defaults to kernel_size, no padding."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)

@@ -15,7 +15,8 @@ dims: out = x ×_D A_d ×_H A_h ×_W A_w with the bin-averaging matrices; dx app
 transposes. Max pooling is ops/pool.py's MaxPool, the window geometry ops/_pool_shape.py's,
 both shared with the 1-d and 2-d poolings. Dtypes as PyTorch: max pooling takes float and
 integer input, average pooling float and int64 (truncating toward zero), adaptive average
-pooling float only.
+pooling float only. adaptive_max_pool3d and max_unpool3d live in ops/adaptive_pool.py with
+their 1-d and 2-d forms and are exported from here.
 
     x = gk.randn(2, 3, 8, 16, 16)                       # (N, C, D, H, W)
     F.max_pool3d(x, 2).shape                            # (2, 3, 4, 8, 8)
@@ -27,11 +28,13 @@ import numpy as np
 
 from gradkit.autograd.function import Function
 from gradkit.errors import ArgumentError
+from gradkit.ops.adaptive_pool import adaptive_max_pool3d, max_unpool3d
 from gradkit.ops._pool_shape import _WindowGeometry, _batch_shape, _bins, _output_sizes
 from gradkit.ops.pool import MaxPool, _counts, _divide
 from gradkit.tensor import Tensor
 
-__all__ = ["adaptive_avg_pool3d", "avg_pool3d", "max_pool3d"]
+__all__ = ["adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "max_pool3d",
+           "max_unpool3d"]
 
 
 def _triple(value, name, op):

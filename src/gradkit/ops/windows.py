@@ -11,6 +11,11 @@ time (conv._chunks).
     im2col:  cols[c, i…, n, y…] = xp[n, c, y·s + i·d …]     (a strided view, one copy)
     col2im:  xp[n, c, y·s + i·d …] += cols[c, i…, n, y…]     (one strided add per offset i…)
 
+scatter runs col2im only for a convolution both strided and dilated: at stride 1 it adds
+whole flat images at once (_scatter_flat), and a strided one with dilation 1 splits into one
+stride-1 scatter per phase of x (_scatter_phases); both add the same terms in the same order
+as col2im, so the results are identical.
+
 col2im is the adjoint of im2col, ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩. With W the weight as a
 (O, C/groups·∏k) matrix per group:
 
@@ -30,8 +35,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from gradkit.errors import ArgumentError, ShapeError
-from gradkit.ops.conv import _chunks
-from gradkit.ops.scratch import scratch
+from gradkit.ops.conv import _chunks, _inside
+from gradkit.ops.scratch import recycled, scratch
 from gradkit.tensor import Tensor
 
 
@@ -49,18 +54,20 @@ def _im2col(xp, geo):
                         math.prod(geo.y_size))
 
 
-def _col2im(cols, geo):
-    """The adjoint of _im2col: cols (n, C, *k, *Y) added back onto the pixels each window
-    reads, cropped to (n, C, *X); pixels no window reads (padding excepted) get 0."""
-    N, C = cols.shape[:2]
-    padded_size = tuple(n + lo + hi for n, (lo, hi) in zip(geo.x_size, geo.pads))
-    xp = scratch.take("dpad", (N, C, *padded_size), cols.dtype)
-    xp.fill(0)
+def _col2im(cols, geo, out):
+    """The adjoint of _im2col: cols (n, C, *k, *Y) added back onto the pixels of out
+    (n, C, *X) each window reads, out zeroed first (pixels no window reads get 0). One
+    strided add per kernel offset of the part of its windows inside x: no padded buffer."""
+    out.fill(0)
     for offset in itertools.product(*map(range, geo.kernel)):
-        window = tuple(slice(i * d, i * d + s * (n - 1) + 1, s)
-                       for i, d, s, n in zip(offset, geo.dilation, geo.stride, geo.y_size))
-        xp[(..., *window)] += cols[(slice(None), slice(None), *offset)]
-    return xp[(..., *(slice(lo, lo + n) for (lo, _), n in zip(geo.pads, geo.x_size)))]
+        spans = [_inside(m, n, i * d - lo, s) for m, n, i, d, (lo, _), s
+                 in zip(geo.y_size, geo.x_size, offset, geo.dilation, geo.pads, geo.stride)]
+        if None in spans:
+            continue
+        target = tuple(slice(first, first + (stop - start - 1) * s + 1, s)
+                       for (start, stop, first), s in zip(spans, geo.stride))
+        source = tuple(slice(start, stop) for start, stop, _ in spans)
+        out[(..., *target)] += cols[(slice(None), slice(None), *offset, *source)]
 
 
 def _padded(x, pads):
@@ -98,7 +105,7 @@ def correlate(x, geo, w=None, y=None):
     O, P = w.shape[0] if y is None else y.shape[1], math.prod(geo.y_size)
     out = dwt = None
     if w is not None:
-        out = np.empty((N, O, *geo.y_size), x.dtype)
+        out = recycled.empty((N, O, *geo.y_size), x.dtype)
         per_image = out.reshape(N, G, O // G, P).transpose(1, 0, 2, 3)
         wg = w.reshape(G, 1, O // G, -1)
     if y is not None:
@@ -121,16 +128,87 @@ def correlate(x, geo, w=None, y=None):
 
 def scatter(y, w, geo):
     """x (N, C, *X) = col2im(Wᵀ · y) per group, for y (N, O, *Y) and w (O, C/groups, *k)."""
+    if all(s == 1 for s in geo.stride):
+        x = recycled.empty((y.shape[0], w.shape[1] * geo.groups, *geo.x_size), y.dtype)
+        return _scatter_flat(y, w, geo, x)
+    if all(d == 1 for d in geo.dilation):
+        return _scatter_phases(y, w, geo)
     N, O, G = y.shape[0], y.shape[1], geo.groups
     C, K, P = w.shape[1] * G, math.prod(w.shape[1:]), math.prod(geo.y_size)
-    x = np.empty((N, C, *geo.x_size), y.dtype)
+    x = recycled.empty((N, C, *geo.x_size), y.dtype)
     wt = w.reshape(G, 1, O // G, K).transpose(0, 1, 3, 2)
     for part in _chunks(N, C * math.prod(geo.kernel), P, y.dtype):
         n = part.stop - part.start
         cols = scratch.take("dcols", (n, G, K, P), y.dtype)
         np.matmul(wt, y[part].reshape(n, G, O // G, P).transpose(1, 0, 2, 3),
                   out=cols.transpose(1, 0, 2, 3))
-        x[part] = _col2im(cols.reshape(n, C, *geo.kernel, *geo.y_size), geo)
+        _col2im(cols.reshape(n, C, *geo.kernel, *geo.y_size), geo, x[part])
+    return x
+
+
+def _scatter_phases(y, w, geo):
+    """scatter at stride s (dilation 1) as ∏s scatters at stride 1, one per phase r… of x:
+    x[…, s·u + r] gets the taps i = a + s·m with a = (r + lo) mod s, at u = y + m − lo_r,
+    lo_r = ⌊(r + lo)/s⌋: a stride-1 scatter of y with the sub-kernel w[…, a::s] padded by
+    lo_r (and, after, as much as its windows need); a phase that no tap reaches is 0. Against
+    the strided adds of _col2im (one thread): ConvTranspose2d(64→32, k4, s2, p1)'s forward on
+    (16, 64, 16, 16) 6.1 → 5.5 ms, ConvTranspose3d(32→16, k4, s2, p1) on (4, 32, 6, 8, 8)
+    5.7 → 3.9 ms."""
+    N, C, n = y.shape[0], w.shape[1] * geo.groups, len(geo.kernel)
+    x = recycled.empty((N, C, *geo.x_size), y.dtype)
+    for phase in itertools.product(*map(range, geo.stride)):
+        first = [(r + lo) % s for r, (lo, _), s in zip(phase, geo.pads, geo.stride)]
+        kernel = tuple(len(range(a, k, s)) for a, k, s in zip(first, geo.kernel, geo.stride))
+        size = tuple(len(range(r, m, s)) for r, m, s in zip(phase, geo.x_size, geo.stride))
+        target = x[(..., *(slice(r, None, s) for r, s in zip(phase, geo.stride)))]
+        if 0 in size:
+            continue
+        if 0 in kernel:
+            target.fill(0)
+            continue
+        before = [(r + lo) // s for r, (lo, _), s in zip(phase, geo.pads, geo.stride)]
+        pads = tuple((lo, max(0, m + k - 1 - L - lo))
+                     for lo, m, k, L in zip(before, geo.y_size, kernel, size))
+        sub = w[(..., *(slice(a, None, s) for a, s in zip(first, geo.stride)))]
+        _scatter_flat(y, sub, Geometry(kernel, (1,) * n, (1,) * n, pads, geo.groups, size,
+                                       geo.y_size), target)
+    return x
+
+
+def _scatter_flat(y, w, geo, x):
+    """scatter at stride 1 into x (N, C, *X), on flat images. With the padded x-space (*Xp)
+    laid out flat, the window at y… reads xp.flat[q(y…) + f(i…)], q(y…) = Σ y_j·∏Xp[j+1:]
+    and the offset f(i…) = Σ i_j·d_j·∏Xp[j+1:]. So y is placed on the grid (Y_0, *Xp[1:])
+    (zeros in the "junk" cells y_j ≥ Y_j), one GEMM per group gives cols = Wᵀ · y on that
+    grid, and each kernel offset adds one contiguous run, xp.flat[f(i…) + q] += cols[c, i…, q].
+    Against _col2im's strided adds of short rows, conv3d(16→32, k3, p1)'s input gradient on
+    (4, 16, 8, 16, 16) measured 6.4 → 4.2 ms (one thread)."""
+    N, O, G = y.shape[0], y.shape[1], geo.groups
+    C, k = w.shape[1] * G, math.prod(geo.kernel)
+    padded = [n + lo + hi for n, (lo, hi) in zip(geo.x_size, geo.pads)]
+    inner = [math.prod(padded[j + 1:]) for j in range(len(padded))]
+    Q = geo.y_size[0] * inner[0]
+    offsets = [sum(i * d * t for i, d, t in zip(offset, geo.dilation, inner))
+               for offset in itertools.product(*map(range, geo.kernel))]
+    flat = max(math.prod(padded), offsets[-1] + Q)
+    wt = w.reshape(G, O // G, C // G * k).transpose(0, 2, 1)
+    on_grid = (slice(None), slice(None), slice(None), *map(slice, geo.y_size[1:]))
+    crop = (slice(None), slice(None), *(slice(lo, lo + n) for n, (lo, _)
+                                         in zip(geo.x_size, geo.pads)))
+    for part in _chunks(N, C * k, Q, y.dtype):
+        n = part.stop - part.start
+        grid = scratch.take("grid", (n, O, geo.y_size[0], *padded[1:]), y.dtype)
+        grid.fill(0)
+        grid[on_grid] = y[part]
+        cols = scratch.take("dcols", (n, G, C // G * k, Q), y.dtype)
+        np.matmul(wt, grid.reshape(n, G, O // G, Q), out=cols)
+        cols = cols.reshape(n, C, k, Q)
+        xp = scratch.take("dpad", (n, C, flat), y.dtype)
+        np.copyto(xp[:, :, :Q], cols[:, :, 0])
+        xp[:, :, Q:].fill(0)
+        for i, offset in enumerate(offsets[1:], 1):
+            xp[:, :, offset:offset + Q] += cols[:, :, i]
+        x[part] = xp[:, :, :math.prod(padded)].reshape(n, C, *padded)[crop]
     return x
 
 

@@ -109,3 +109,39 @@ def test_a_loaded_run_fused_for_inference_predicts_the_same(tmp_path):
     assert not any(isinstance(m, nn.BatchNorm1d) for m in fused.model.modules())
     x = np.random.default_rng(0).standard_normal((50, 2)).astype(np.float32)
     np.testing.assert_allclose(fused.predict(x), plain.predict(x), rtol=1e-5, atol=1e-6)
+
+
+def test_a_linear_whose_features_are_not_the_batchnorm_channels_is_left_alone():
+    class Tokens(nn.Module):  # Linear on (N, 4, 4): BatchNorm1d(4) normalises dim 1, not the
+        def __init__(self):   # Linear's output features, though both have 4
+            super().__init__()
+            self.fc, self.bn = nn.Linear(4, 4), nn.BatchNorm1d(4)
+
+        def forward(self, x):
+            return self.bn(self.fc(x))
+
+    model = Tokens().double()
+    _randomize_statistics(model)
+    x = gk.tensor(np.random.default_rng(3).standard_normal((2, 4, 4)))
+    model.eval()
+    with gk.no_grad():
+        before = model(x).numpy()
+    fuse_conv_bn(model, x)
+    assert isinstance(model.bn, nn.BatchNorm1d)
+    with gk.no_grad():
+        np.testing.assert_allclose(model(x).numpy(), before, rtol=0, atol=0)
+
+
+def test_a_frozen_model_is_fused_too():
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3)).double()
+    _randomize_statistics(model)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    x = gk.tensor(np.random.default_rng(4).standard_normal((2, 2, 5, 5)))
+    model.eval()
+    with gk.no_grad():
+        before = model(x).numpy()
+    fuse_conv_bn(model, x)
+    assert isinstance(model[1], nn.Identity)
+    with gk.no_grad():
+        np.testing.assert_allclose(model(x).numpy(), before, rtol=1e-12, atol=1e-12)

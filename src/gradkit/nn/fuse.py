@@ -42,7 +42,9 @@ def _trace(model, example):
             handles.append(m.register_forward_hook(
                 lambda mod, args, out: calls.append((mod, args[0], out))))
     x = example if isinstance(example, Tensor) else Tensor._make(np.asarray(example), None)
-    x = x.detach().requires_grad_(True)
+    x = x.detach()
+    if x.dtype.kind == "f":  # so the graph is recorded even when the parameters are frozen
+        x.requires_grad_(True)
     try:
         with enable_grad():
             out = model(x)
@@ -106,7 +108,8 @@ def fuse_conv_bn(model, example_input):
     count = {}
     for mod, _, _ in calls:
         count[id(mod)] = count.get(id(mod), 0) + 1
-    made_by = {id(out): mod for mod, _, out in calls if isinstance(mod, _FOLDABLE)}
+    made_by = {id(out): mod for mod, _, out in calls  # a Linear's features must be dim 1
+               if isinstance(mod, _FOLDABLE) and (not isinstance(mod, Linear) or out.ndim == 2)}
     pairs = [(made_by[id(inp)], mod) for mod, inp, _ in calls
              if isinstance(mod, _BatchNorm) and mod.track_running_stats
              and id(inp) in made_by and uses.get(id(inp)) == 1]

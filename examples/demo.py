@@ -6,7 +6,8 @@ rotations/shifts/zooms, SGD with Nesterov momentum and a one-cycle schedule, 20 
 98.2% test accuracy (seed 0; 97.6% with an earlier NumPy/OpenBLAS build) in about 20 s on 2
 CPU cores; the first `make demo` also spends about a minute installing the packages. It
 leaves a run folder runs/lenet5-mnist5k/ (config.yaml, metrics.jsonl, checkpoints/,
-results.json, report.html), points runs/latest at it, and prints the commands that use it next. Extra arguments are passed on to `gradkit train`:
+results.json, report.html), points runs/latest at it, and prints the commands that use it
+next. Extra arguments are passed on to `gradkit train`:
 
     python examples/demo.py                    # = gradkit train
     python examples/demo.py --epochs 5         # = gradkit train --epochs 5

@@ -83,6 +83,8 @@ def test_a_global_batch_the_ranks_cannot_share_is_refused(tmp_path):
     done = gradkit(tmp_path, "train", "--nproc", "2", *SPIRAL, "--batch-size", "33",
                    "--epochs", "1")
     assert done.returncode == 2
+    for rank in (0, 1):  # each rank checks its config; the message says whose it is
+        assert (f"[rank {rank}] gradkit train: error: invalid config:" in done.stderr)
     assert "batch_size: 33 is the global batch and must be a multiple of the 2 ranks" \
         in done.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").glob("*/*.jsonl"))

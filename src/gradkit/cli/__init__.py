@@ -66,6 +66,14 @@ def _user_errors():
             ImportError, ValueError)
 
 
+def _rank_prefix():
+    """'[rank r] ' in a world of several processes (gradkit train --nproc), else ''."""
+    from gradkit.distributed import comm
+
+    world = comm._state["comm"]
+    return f"[rank {world.rank}] " if world is not None and world.size > 1 else ""
+
+
 def main(argv=None):
     """Run the command line ``argv`` (default: sys.argv[1:]); returns the exit code."""
     parser = build_parser()
@@ -82,7 +90,7 @@ def main(argv=None):
         sys.stdout.flush()  # here, so that a closed pipe is caught below
         return code
     except _user_errors() as err:
-        print(f"gradkit {args.command}: error: {err}", file=sys.stderr)
+        print(f"{_rank_prefix()}gradkit {args.command}: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `gradkit eval ... | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

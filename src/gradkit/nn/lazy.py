@@ -290,10 +290,14 @@ class _LazyBatchNorm(LazyModuleMixin):
         (With neither affine nor running statistics PyTorch leaves num_features 0; gradkit sets
         it too, since BatchNorm checks the input's channels against it.)"""
         if self.has_uninitialized_params() or self.num_features == 0:
-            self._input(input, self._ranks, self._expected.format(c="C"))
-            self.num_features = int(input.shape[1])
+            self.num_features = self._channels(input)
             self._materialize({name: (self.num_features,) for name in
                                ("weight", "bias", "running_mean", "running_var")})
+
+    def _channels(self, input):
+        """The channel count of the first input (checked against the ranks the layer takes)."""
+        self._input(input, self._ranks, self._expected.format(c="C"))
+        return int(input.shape[1])
 
 
 class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
@@ -319,15 +323,11 @@ class _LazyInstanceNorm(_LazyBatchNorm):
     eager InstanceNorm's), num_features the channels of the first input. PyTorch reads them at
     dim 1 even from an unbatched (C, *spatial) input, and then fails; gradkit reads dim 0."""
 
-    def initialize_parameters(self, input, *args, **kwargs):
-        """num_features = the input's channel dim; γ, β, running mean and variance:
-        (num_features,)."""
-        if self.has_uninitialized_params() or self.num_features == 0:
-            n = self._spatial
-            self._input(input, (n + 1, n + 2), self._expected.format(c="C"))
-            self.num_features = int(input.shape[-n - 1])
-            self._materialize({name: (self.num_features,) for name in
-                               ("weight", "bias", "running_mean", "running_var")})
+    def _channels(self, input):
+        """The channel dim of a batched (N, C, *spatial) or unbatched (C, *spatial) input."""
+        n = self._spatial
+        self._input(input, (n + 1, n + 2), self._expected.format(c="C"))
+        return int(input.shape[-n - 1])
 
 
 class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):

@@ -19,7 +19,7 @@ from gradkit.nn import init
 from gradkit.nn._input import expect_tensor
 from gradkit.nn.module import Module
 from gradkit.nn.parameter import Parameter
-from gradkit.ops.embedding import embedding, embedding_bag
+from gradkit.ops.embedding import embedding, embedding_bag, padding_index
 
 __all__ = ["Embedding", "EmbeddingBag"]
 
@@ -35,11 +35,8 @@ class Embedding(Module):
         if sparse:
             raise NotImplementedError("Embedding: sparse gradients are not supported; use "
                                       "sparse=False")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ArgumentError(f"Embedding({num_embeddings}, {embedding_dim}): padding_idx "
-                                    f"must be within num_embeddings, got {padding_idx}")
-            padding_idx %= num_embeddings
+        padding_idx = padding_index(padding_idx, num_embeddings,
+                                    f"Embedding({num_embeddings}, {embedding_dim})")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
@@ -107,11 +104,7 @@ class EmbeddingBag(Module):
         if mode not in ("sum", "mean", "max"):
             raise ArgumentError(f"{label}: mode has to be one of sum, mean or max, got "
                                 f"{mode!r}")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ArgumentError(f"{label}: padding_idx must be within num_embeddings, got "
-                                    f"{padding_idx}")
-            padding_idx %= num_embeddings
+        padding_idx = padding_index(padding_idx, num_embeddings, label)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse

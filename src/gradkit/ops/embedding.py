@@ -56,6 +56,17 @@ class Embedding(Function):
         return None, grad
 
 
+def padding_index(padding_idx, num_embeddings, label):
+    """``padding_idx`` in [0, num_embeddings) (a negative one counts from the end), or None;
+    ArgumentError naming ``label`` when it is outside ±num_embeddings."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ArgumentError(f"{label}: padding_idx must be within num_embeddings "
+                            f"({num_embeddings}), got {padding_idx}")
+    return padding_idx % num_embeddings
+
+
 def _renorm(weight, rows, max_norm, norm_type):
     """Scale, in place, the given rows of ``weight`` whose norm exceeds ``max_norm``."""
     data = weight._data
@@ -81,11 +92,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise ShapeError(f"embedding: expected weight (num_embeddings, embedding_dim), got "
                          f"{tuple(weight.shape)}")
     num = weight.shape[0]
-    if padding_idx is not None:
-        if not -num <= padding_idx < num:
-            raise ArgumentError(f"embedding: padding_idx must be within num_embeddings ({num}),"
-                                f" got {padding_idx}")
-        padding_idx %= num
+    padding_idx = padding_index(padding_idx, num, "embedding")
     indices = input._data
     if indices.size and (indices.min() < 0 or indices.max() >= num):
         bad = indices.min() if indices.min() < 0 else indices.max()
@@ -207,11 +214,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
             raise ArgumentError(f"{op}: expected per_sample_weights of the weight's dtype "
                                 f"{weight.dtype}, got {per_sample_weights.dtype}")
     num = weight.shape[0]
-    if padding_idx is not None:
-        if not -num <= padding_idx < num:
-            raise ArgumentError(f"{op}: padding_idx must be within num_embeddings ({num}), "
-                                f"got {padding_idx}")
-        padding_idx %= num
+    padding_idx = padding_index(padding_idx, num, op)
     rows, bags, num_bags = _bags(op, input, offsets, include_last_offset)
     rows = rows.astype(np.int64)
     if rows.size and (rows.min() < 0 or rows.max() >= num):

@@ -1,27 +1,36 @@
-"""How many threads the BLAS library (NumPy's matrix products) may use: one policy for the
-library, the CLI, the examples and the tests.
+"""How many threads gradkit's ops use: one policy for the library, the CLI, the examples and
+the tests.
 
     gk.set_num_threads(2)     # from now on, in this process (also: gradkit train --threads 2)
-    gk.get_num_threads()      # what BLAS uses now
+    gk.get_num_threads()      # what the ops use now
     gradkit.threads.describe()  # the choice and why, in one line
 
-At ``import gradkit`` the default is applied through threadpoolctl, unless the user already
-chose: ``GRADKIT_NUM_THREADS=N`` wins, and a set ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``
-or ``MKL_NUM_THREADS`` is left as it is. The default is
+gradkit shares out the work of its heavy ops itself (PyTorch's intra-op threads): a
+convolution's groups of images and a large matrix product's blocks of rows run on a pool of
+``n`` threads (ops/parallel.py), and every BLAS call is held at one thread. Each output
+element is computed by one thread as by one call, and sums over chunks are added in a fixed
+order, so the numbers are the same at every thread count.
 
-    1                               on a machine with 1 or 2 usable CPUs,
+At ``import gradkit`` the default is applied, unless the user already chose:
+``GRADKIT_NUM_THREADS=N`` wins, and a set ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or
+``MKL_NUM_THREADS`` leaves BLAS as it is and the pool at one thread. The default is
+
+    the CPUs                        on a machine with 1 or 2 usable CPUs,
     min(8, CPUs - load)  (≥ 1)      otherwise, load = the 1-minute load average.
 
-Why: OpenBLAS threads busy-wait for each other, so a thread that has to share its core with
-another process stalls every product. On a 2-core machine with one core taken by another job,
-the default two threads made `gradkit train` 13-20x slower than one thread; one thread is
-never far from the best there (gradkit's GEMMs are small: a LeNet-5 step barely gains from a
-second core, see benchmarks/threads.py). A big idle machine still gets several threads, and a
-loaded one only the cores that are free; 8 is where the training steps stop gaining.
+Why not BLAS's own threads: OpenBLAS threads busy-wait for each other, so a thread that has
+to share its core with another process stalls every product; on a 2-core machine with one
+core taken, two BLAS threads made `gradkit train` 13-20x slower than one. The pool's threads
+wait on a condition instead and take chunks as they come free, so a busy core only costs its
+share (ResNet-20 with one core taken: the same step time at 1 and 2 threads; idle: 1.3-1.4x
+faster at 2; benchmarks/threads.py measures it on the machine at hand). Products that are
+not split (batched matmul, attention, recurrent layers, linalg) run on one thread.
 """
 
 import os
 import warnings
+
+from gradkit.ops import parallel
 
 ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 MAX_DEFAULT = 8
@@ -42,33 +51,42 @@ def default_num_threads(cpus=None, load=None):
     """(threads, reason) of the default policy (see the module docstring)."""
     cpus = usable_cpus() if cpus is None else cpus
     if cpus <= 2:
-        return 1, f"{cpus} CPUs: one BLAS thread (spare threads only wait for a busy core)"
+        return cpus, (f"{cpus} CPU{'s' if cpus > 1 else ''}: {cpus} "
+                      f"thread{'s' if cpus > 1 else ''} (they wait, not spin, for a busy core)")
     if load is None:
         try:
             load = os.getloadavg()[0]
         except (AttributeError, OSError):
             load = 0.0
     free = max(1, min(MAX_DEFAULT, int(cpus - load)))
-    return free, f"{cpus} CPUs, load {load:.1f}: {free} BLAS threads"
+    return free, f"{cpus} CPUs, load {load:.1f}: {free} threads"
 
 
 def set_num_threads(n):
-    """Let BLAS use ``n`` threads from now on, in this process (PyTorch's set_num_threads)."""
+    """Let gradkit's ops use ``n`` threads from now on, in this process (PyTorch's
+    set_num_threads): the op pool gets ``n`` threads and BLAS one per call."""
     global _limiter, _chosen
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: expected an integer >= 1, got {n!r}")
     from threadpoolctl import threadpool_limits
 
-    _limiter = threadpool_limits(limits=n)
-    _chosen = (n, f"{n} threads, as asked")
+    _limiter = threadpool_limits(limits={"blas": 1, "openmp": n})  # OpenMP: as torch's
+    parallel.set_threads(n)
+    _chosen = (n, f"{n} thread{'s' if n > 1 else ''}, as asked")
 
 
-def get_num_threads():
-    """The number of threads BLAS uses now (the largest over the loaded BLAS libraries)."""
+def blas_threads():
+    """The threads BLAS uses now (the largest over the loaded BLAS libraries)."""
     from threadpoolctl import threadpool_info
 
     counts = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
     return max(counts) if counts else 1
+
+
+def get_num_threads():
+    """The threads gradkit's ops use now: the pool's, or BLAS's own where the user's
+    OMP/OPENBLAS/MKL variable left BLAS to choose."""
+    return max(parallel.threads(), blas_threads())
 
 
 def apply_default():
@@ -95,9 +113,11 @@ def apply_default():
 
 
 def describe():
-    """One line: the BLAS threads in use and why."""
+    """One line: the threads in use and why."""
     reason = _chosen[1] if _chosen else "not set by gradkit"
     try:
-        return f"BLAS threads: {get_num_threads()} ({reason})"
+        blas = blas_threads()
     except ImportError:
-        return f"BLAS threads: unknown ({reason})"
+        return f"threads: {parallel.threads()} for gradkit's ops, BLAS unknown ({reason})"
+    return (f"threads: {parallel.threads()} for gradkit's ops, {blas} per BLAS call "
+            f"({reason})")

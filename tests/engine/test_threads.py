@@ -1,4 +1,4 @@
-"""The BLAS thread policy (gradkit/threads.py): the rule, the setter, the import-time default."""
+"""The thread policy (gradkit/threads.py): the rule, the setter, the import-time default."""
 
 import json
 import os
@@ -9,10 +9,11 @@ import pytest
 
 import gradkit as gk
 from gradkit import threads
+from gradkit.ops import parallel
 
 
 @pytest.mark.parametrize("cpus, load, expected", [
-    (1, 0.0, 1), (2, 0.0, 1), (2, 5.0, 1),      # small machines: one thread, loaded or not
+    (1, 0.0, 1), (2, 0.0, 2), (2, 5.0, 2),      # small machines: every CPU, loaded or not
     (4, 0.0, 4), (4, 1.2, 2), (4, 9.0, 1),      # free cores only, at least one
     (16, 0.0, 8), (16, 12.5, 3), (64, 2.0, 8),  # big machines: capped at 8
 ])
@@ -24,8 +25,12 @@ def test_set_num_threads_applies_and_validates():
     before = gk.get_num_threads()
     try:
         gk.set_num_threads(2)
-        assert gk.get_num_threads() == 2
+        assert gk.get_num_threads() == 2 and parallel.threads() == 2
+        assert threads.blas_threads() == 1  # the ops share out their work; BLAS calls: one each
         assert "2 threads, as asked" in threads.describe()
+        assert "2 for gradkit's ops, 1 per BLAS call" in threads.describe()
+        gk.set_num_threads(1)
+        assert gk.get_num_threads() == 1 and parallel.threads() == 1
     finally:
         gk.set_num_threads(before)
     for bad in (0, -1, 1.5, "2", True):
@@ -35,7 +40,8 @@ def test_set_num_threads_applies_and_validates():
 
 def _imported_threads(**env):
     code = ("import json, gradkit as gk, gradkit.threads as t; "
-            "print(json.dumps([gk.get_num_threads(), t.describe()]))")
+            "print(json.dumps([gk.get_num_threads(), t.describe(), t.parallel.threads(), "
+            "t.blas_threads()]))")
     clean = {k: v for k, v in os.environ.items()
              if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                           "GRADKIT_NUM_THREADS")}
@@ -45,7 +51,7 @@ def _imported_threads(**env):
 
 
 def test_import_applies_gradkit_num_threads_and_respects_the_users_blas_variables():
-    n, line = _imported_threads(GRADKIT_NUM_THREADS="3")
-    assert n == 3 and "GRADKIT_NUM_THREADS=3" in line
-    n, line = _imported_threads(OPENBLAS_NUM_THREADS="2")
-    assert n == 2 and "left as it is" in line
+    n, line, pool, blas = _imported_threads(GRADKIT_NUM_THREADS="3")
+    assert (n, pool, blas) == (3, 3, 1) and "GRADKIT_NUM_THREADS=3" in line
+    n, line, pool, blas = _imported_threads(OPENBLAS_NUM_THREADS="2")
+    assert (n, pool, blas) == (2, 1, 2) and "left as it is" in line

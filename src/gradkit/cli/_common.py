@@ -28,8 +28,8 @@ def threads_count(text):
 def add_threads_option(parser, dest="threads"):
     parser.add_argument(
         "--threads", dest=dest, type=threads_count, metavar="N", default=None,
-        help="BLAS threads for NumPy (calls gradkit.set_num_threads(N); default: the policy "
-             "of gradkit.threads)")
+        help="threads for gradkit's ops (calls gradkit.set_num_threads(N); default: the "
+             "policy of gradkit.threads)")
 
 
 def parse_spec(spec, flag, key):

@@ -12,7 +12,7 @@ how to extend it. At the end, the exact commands to evaluate, predict with and v
 
 ``--nproc N`` runs the same command line on N processes under the mpiexec that the
 ``distributed`` extra installs (gradkit.distributed.launch), each with
-``cpus // N`` BLAS threads unless --threads or $GRADKIT_NUM_THREADS says otherwise; a
+``cpus // N`` threads unless --threads or $GRADKIT_NUM_THREADS says otherwise; a
 command started by mpiexec itself (``mpiexec -n N gradkit train ...``) joins the MPI world
 and trains data parallel (gradkit.distributed.world).
 """

@@ -8,6 +8,7 @@ import numpy as np
 
 from gradkit.autograd.function import Function
 from gradkit.errors import ShapeError
+from gradkit.ops import parallel
 from gradkit.ops._util import as_operand, binary_operands, unbroadcast
 from gradkit.ops.rounding import rounded_div
 from gradkit.tensor import Tensor
@@ -113,13 +114,16 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
+        if a.ndim == 2 and b.ndim == 2:
+            return parallel.matmul(a, b)  # large ones in row blocks on the op threads
         return a @ b
 
     def backward(self, g):
         a, b = self.a, self.b
         na, nb = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
-            return (g @ b.T) if na else None, (a.T @ g) if nb else None
+            return (parallel.matmul(g, b.T) if na else None,
+                    parallel.matmul(a.T, g) if nb else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = np.expand_dims(g, -1) if b.ndim == 1 else g

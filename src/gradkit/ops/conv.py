@@ -64,7 +64,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from gradkit.autograd.function import Function
-from gradkit.ops import conv_select, pointwise, shifted, winograd
+from gradkit.ops import conv_select, parallel, pointwise, shifted, winograd
 from gradkit.ops.scratch import recycled, scratch as _scratch, zero_padded
 from gradkit.tensor import Tensor
 
@@ -179,11 +179,14 @@ class Conv2d(Function):
         out = recycled.empty((g.N, g.O, g.OH, g.OW), x.dtype)
         per_image = out.reshape(g.N, G, Og, g.OH * g.OW).transpose(1, 0, 2, 3)
         wg = w.reshape(G, 1, Og, -1)
-        for part in _chunks(g.N, g.C * g.kh * g.kw, g.OH * g.OW, x.dtype):
+
+        def chunk(part):
             cols = self._cols(x[part])
             np.matmul(wg, cols.transpose(0, 2, 1, 3), out=per_image[:, part])
             if b is not None:
                 out[part] += b.reshape(-1, 1, 1)
+
+        parallel.map(chunk, _chunks(g.N, g.C * g.kh * g.kw, g.OH * g.OW, x.dtype))
         return out
 
     def _cols(self, x):
@@ -208,19 +211,24 @@ class Conv2d(Function):
         see the module docstring), and dx scattered from Wᵀ·G chunk by chunk."""
         g = self.geo
         G, Og = g.groups, g.O // g.groups
-        dwt = np.zeros((G, g.C // G * g.kh * g.kw, Og), grad.dtype)
         dx = recycled.empty((g.N, g.C, g.H, g.W), grad.dtype) if input_grad else None
-        for part in _chunks(g.N, g.C * g.kh * g.kw, g.OH * g.OW, grad.dtype):
+
+        def chunk(part):
             n = part.stop - part.start
             gmat = _scratch.take("grad", (g.O, n, g.OH, g.OW), grad.dtype)
             np.copyto(gmat, grad[part].transpose(1, 0, 2, 3))
             gmat = gmat.reshape(G, Og, n * g.OH * g.OW)
-            if weight_grad:
-                cols = self._cols(self.x[part]).reshape(G, -1, n * g.OH * g.OW)
-                dwt += np.matmul(cols, gmat.transpose(0, 2, 1))
             if input_grad:
                 dx[part] = self._input_grad_scattered(gmat, n, grad.dtype)
-        return dx, dwt.transpose(0, 2, 1).reshape(g.wshape) if weight_grad else None
+            if weight_grad:
+                cols = self._cols(self.x[part]).reshape(G, -1, n * g.OH * g.OW)
+                return np.matmul(cols, gmat.transpose(0, 2, 1))
+
+        dwts = parallel.map(chunk, _chunks(g.N, g.C * g.kh * g.kw, g.OH * g.OW, grad.dtype))
+        if not weight_grad:
+            return dx, None
+        return dx, _in_order_sum(dwts, (G, g.C // G * g.kh * g.kw, Og), grad.dtype).transpose(
+            0, 2, 1).reshape(g.wshape)
 
     def _input_grad_scattered(self, gmat, n, dtype):
         """dx of n images: each window's column of Wᵀ·G added back onto the pixels it read."""
@@ -257,8 +265,8 @@ class Conv2d(Function):
         wt = wt.reshape(G, 1, Cg, -1)
         dx = recycled.empty((g.N, g.C, g.H, g.W), grad.dtype)
         per_image = dx.reshape(g.N, G, Cg, g.H * g.W).transpose(1, 0, 2, 3)
-        dwt = np.zeros((G, Og * g.kh * g.kw, Cg), grad.dtype)
-        for part in _chunks(g.N, g.O * g.kh * g.kw, g.H * g.W, grad.dtype):
+
+        def chunk(part):
             gcols = _windows(grad[part], g.kh, g.kw, g.H, g.W, (1, 1), (g.dh, g.dw), pads, G)
             np.matmul(wt, gcols.transpose(0, 2, 1, 3), out=per_image[:, part])
             if weight_grad:
@@ -267,12 +275,24 @@ class Conv2d(Function):
                 if not xmat.flags.c_contiguous:
                     xmat = _scratch.take("input", xmat.shape, self.x.dtype)
                     np.copyto(xmat, self.x[part].transpose(1, 0, 2, 3))
-                dwt += np.matmul(gcols.reshape(G, -1, n * g.H * g.W),
+                return np.matmul(gcols.reshape(G, -1, n * g.H * g.W),
                                  xmat.reshape(G, Cg, n * g.H * g.W).transpose(0, 2, 1))
+
+        dwts = parallel.map(chunk, _chunks(g.N, g.O * g.kh * g.kw, g.H * g.W, grad.dtype))
         if not weight_grad:
             return dx, None
+        dwt = _in_order_sum(dwts, (G, Og * g.kh * g.kw, Cg), grad.dtype)
         dwt = dwt.reshape(G, Og, g.kh, g.kw, Cg).transpose(0, 1, 4, 2, 3)
         return dx, dwt[..., ::-1, ::-1].reshape(g.wshape)
+
+
+def _in_order_sum(parts, shape, dtype):
+    """The chunks' partial sums added in chunk order, from zeros: the same rounding whatever
+    thread computed which chunk (and as the one-thread loop's ``total += part``)."""
+    total = np.zeros(shape, dtype)
+    for part in parts:
+        total += part
+    return total
 
 
 _ALGORITHMS = {"winograd": winograd, "pointwise": pointwise, "shifted": shifted}

@@ -12,16 +12,17 @@ import math
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.ops import parallel
 
 
 class Linear(Function):
     """out = x @ Wᵀ + b, with the leading dims of x flattened into one GEMM (NumPy's stacked
-    matmul would loop over them)."""
+    matmul would loop over them); large GEMMs run in row blocks on the op threads."""
 
     def forward(self, x, weight, bias):
         x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
         self.x2, self.weight, self.in_shape = x2, weight, x.shape
-        out = np.matmul(x2, weight.T)
+        out = parallel.matmul(x2, weight.T)
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + weight.shape[:1])
@@ -29,8 +30,8 @@ class Linear(Function):
     def backward(self, g):
         need_x, need_w, need_b = self.needs_input_grad
         g2 = g.reshape(math.prod(g.shape[:-1]), g.shape[-1])
-        dx = np.matmul(g2, self.weight).reshape(self.in_shape) if need_x else None
-        dw = np.matmul(g2.T, self.x2) if need_w else None
+        dx = parallel.matmul(g2, self.weight).reshape(self.in_shape) if need_x else None
+        dw = parallel.matmul(g2.T, self.x2) if need_w else None
         db = g2.sum(axis=0) if need_b else None
         return dx, dw, db
 

@@ -28,6 +28,7 @@ table in ops/conv_select.py.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from gradkit.ops import parallel
 from gradkit.ops.scratch import recycled, scratch, zero_padded
 
 
@@ -78,12 +79,15 @@ def forward(x, w, b, geo):
     offsets = _offsets(geo, Wp)
     bias = 0 if b is None else b.reshape(1, -1, 1, 1)
     out = recycled.empty((geo.N, geo.O, geo.OH, geo.OW), x.dtype)
-    for part in _chunks(geo.N, geo.O, geo.OH * Wp, x.dtype):
+
+    def chunk(part):
         xp = zero_padded("shift_x", x[part], geo.pt, geo.pl, Hp, Wp,
                          tail=(geo.kw - 1) * geo.dw)
         total = _sum_of_shifts(xp, mats, offsets, geo.OH, "shift_out")
         valid = total.reshape(-1, geo.O, geo.OH, Wp)[..., :geo.OW]
         np.add(valid, bias, out=out[part])
+
+    parallel.map(chunk, _chunks(geo.N, geo.O, geo.OH * Wp, x.dtype))
     return out
 
 
@@ -103,11 +107,14 @@ def _input_grad(grad, w, geo):
     mats = list(np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(-1, geo.C, geo.O))
     offsets = _offsets(geo, Wg, flipped=True)
     dx = recycled.empty((geo.N, geo.C, geo.H, geo.W), grad.dtype)
-    for part in _chunks(geo.N, geo.C, geo.H * Wg, grad.dtype):
+
+    def chunk(part):
         gp = zero_padded("shift_g", grad[part], max(top, 0), max(left, 0), Hg, Wg,
                          tail=(geo.kw - 1) * geo.dw)
         total = _sum_of_shifts(gp, mats, offsets, geo.H, "shift_dx")
         dx[part] = total.reshape(-1, geo.C, geo.H, Wg)[..., :geo.W]
+
+    parallel.map(chunk, _chunks(geo.N, geo.C, geo.H * Wg, grad.dtype))
     return dx
 
 
@@ -115,12 +122,17 @@ def _weight_grad(grad, x, geo):
     """dW[:, :, i, j] = Σ_n G[n] · X_ij[n]ᵀ, summed over the chunks of the batch."""
     Hp, Wp = geo.H + geo.pt + geo.pb, geo.W + geo.pl + geo.pr
     offsets = _offsets(geo, Wp)
-    dw = np.zeros((geo.kh * geo.kw, geo.O, geo.C), grad.dtype)
-    for part in _chunks(geo.N, max(geo.O, geo.C), geo.OH * Wp, grad.dtype):
+
+    def chunk(part):
         xp = zero_padded("shift_x", x[part], geo.pt, geo.pl, Hp, Wp,
                          tail=(geo.kw - 1) * geo.dw)
         gpw = zero_padded("shift_gw", grad[part], 0, 0, geo.OH, Wp)
         gmat = gpw.reshape(gpw.shape[0], geo.O, geo.OH * Wp)
-        for k, offset in enumerate(offsets):
-            dw[k] += np.matmul(gmat, _shifted(xp, offset, geo.OH).transpose(0, 2, 1)).sum(0)
+        return np.stack([np.matmul(gmat, _shifted(xp, offset, geo.OH).transpose(0, 2, 1)).sum(0)
+                         for offset in offsets])
+
+    dw = np.zeros((geo.kh * geo.kw, geo.O, geo.C), grad.dtype)
+    for partial in parallel.map(chunk, _chunks(geo.N, max(geo.O, geo.C), geo.OH * Wp,
+                                               grad.dtype)):
+        dw += partial  # in chunk order: the same sum whichever thread ran which chunk
     return np.ascontiguousarray(dw.reshape(geo.kh, geo.kw, geo.O, geo.C).transpose(2, 3, 0, 1))

@@ -22,7 +22,7 @@ Sampling: "random" is Optuna's RandomSampler drawn afresh for each trial from
 runs them and however often it was resumed; "tpe" is Optuna's TPESampler (seeded per worker).
 Pruners: "median" (MedianPruner), "halving" (SuccessiveHalvingPruner), "hyperband"
 (HyperbandPruner over the stage's epochs), None; ``{"median": {"n_startup_trials": 2}}``
-passes Optuna's arguments. Workers run with one BLAS thread each.
+passes Optuna's arguments. Workers run with one thread each.
 """
 
 import fcntl

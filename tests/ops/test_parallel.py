@@ -1,0 +1,209 @@
+"""The op thread pool (ops/parallel.py): results in the order of the parts, errors raised in the
+caller, nested and concurrent calls run serially; and convolutions whose chunks run on two
+threads give bit for bit the numbers of one thread (and PyTorch's, to float rounding)."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import gradkit as gk
+from gradkit.ops import conv, conv_select, parallel, shifted
+from gradkit.ops.conv import conv2d
+
+
+@pytest.fixture
+def pool():
+    """Two pool threads for the test, then back to what it was."""
+    before = parallel.threads()
+    parallel.set_threads(2)
+    yield
+    parallel.set_threads(before)
+
+
+def test_map_keeps_the_order_of_the_parts(pool):
+    def slow_square(i):
+        time.sleep(0.001 * (i % 3))  # chunks finish out of order
+        return i * i
+
+    assert parallel.map(slow_square, range(40)) == [i * i for i in range(40)]
+    assert parallel.map(slow_square, []) == []
+    assert parallel.map(slow_square, [7]) == [49]
+
+
+def test_map_uses_a_second_thread(pool):
+    names = parallel.map(lambda _: (time.sleep(0.01), threading.current_thread().name)[1],
+                         range(8))
+    assert threading.current_thread().name in names
+    assert any(name.startswith("gradkit-op-") for name in names)
+
+
+def test_an_error_in_a_chunk_is_raised_in_the_caller_and_the_pool_still_works(pool):
+    def fails_on_five(i):
+        if i == 5:
+            raise ZeroDivisionError(f"chunk {i}")
+        return i
+
+    with pytest.raises(ZeroDivisionError, match="chunk 5"):
+        parallel.map(fails_on_five, range(20))
+    assert parallel.map(lambda i: -i, range(6)) == [0, -1, -2, -3, -4, -5]
+
+
+def test_a_nested_map_runs_serially_in_its_thread(pool):
+    def outer(i):
+        return parallel.map(lambda j: (i, j, threading.current_thread().name), range(3))
+
+    for i, inner in enumerate(parallel.map(outer, range(4))):
+        assert [(a, b) for a, b, _ in inner] == [(i, 0), (i, 1), (i, 2)]
+        assert len({name for _, _, name in inner}) == 1  # all in the thread that ran chunk i
+
+
+def test_user_threads_mapping_at_once_each_get_their_own_results(pool):
+    results, errors = {}, []
+
+    def user(k):
+        try:
+            for _ in range(20):
+                got = parallel.map(lambda i: (k, i), range(10))
+                assert got == [(k, i) for i in range(10)]
+            results[k] = True
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=user, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sorted(results) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_set_threads_refuses_what_is_not_a_count(bad):
+    with pytest.raises(ValueError, match="integer >= 1"):
+        parallel.set_threads(bad)
+
+
+# (N, C, H, W), (O, kh, kw), stride, padding, dilation, groups, algorithm: every path whose
+# chunks run on the pool (im2col forward, both im2col backwards, the shifted forward and
+# backward), on batches split into many small chunks.
+CASES = [
+    ((9, 16, 9, 9), (16, 3, 3), 1, 1, 1, 1, "im2col"),    # backward: transposed (O <= C)
+    ((9, 8, 9, 9), (16, 3, 3), 1, 1, 1, 1, "im2col"),     # backward: scattered (O > C)
+    ((9, 8, 10, 11), (12, 3, 3), 2, 1, 1, 1, "im2col"),   # stride 2: scattered
+    ((7, 8, 9, 9), (8, 3, 3), 1, 2, 2, 2, "im2col"),      # groups and dilation
+    ((9, 16, 9, 9), (16, 3, 3), 1, 1, 1, 1, "shifted"),
+    ((7, 16, 8, 10), (24, 5, 3), 1, (2, 1), 1, 1, "shifted"),
+]
+
+
+def _run(case, dtype, seed=0):
+    xs, (O, kh, kw), stride, padding, dilation, groups, algorithm = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(xs).astype(dtype)
+    w = rng.standard_normal((O, xs[1] // groups, kh, kw)).astype(dtype)
+    b = rng.standard_normal(O).astype(dtype)
+    g = rng.standard_normal((xs[0], O) + _out_hw(xs, kh, kw, stride, padding, dilation))
+    tx, tw, tb = (gk.tensor(a, requires_grad=True) for a in (x, w, b))
+    with conv_select.conv_algorithm(algorithm):
+        out = conv2d(tx, tw, tb, stride=stride, padding=padding, dilation=dilation,
+                     groups=groups)
+        out.backward(gk.tensor(g.astype(dtype)))
+    return (x, w, b, g), [out.numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy()]
+
+
+def _out_hw(xs, kh, kw, stride, padding, dilation):
+    pad = padding if isinstance(padding, tuple) else (padding, padding)
+    return tuple((size + 2 * p - d * (k - 1) - 1) // stride + 1
+                 for size, p, k, d in zip(xs[2:], pad, (kh, kw), (dilation, dilation)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[-1]}-{c[0]}-{c[1]}-s{c[2]}-g{c[5]}")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_on_two_threads_is_bit_identical_to_one(case, dtype, monkeypatch):
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 4096)  # about one image per chunk
+    monkeypatch.setattr(shifted, "_CHUNK_BYTES", 4096)
+    before = parallel.threads()
+    try:
+        parallel.set_threads(1)
+        _, one = _run(case, dtype)
+        parallel.set_threads(2)
+        inputs, two = _run(case, dtype)
+    finally:
+        parallel.set_threads(before)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+    x, w, b, g = (torch.tensor(a) for a in inputs)
+    x.requires_grad_(), w.requires_grad_(), b.requires_grad_()
+    _, _, stride, padding, dilation, groups, _ = case
+    out = TF.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    out.backward(g.to(out.dtype))
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for mine, theirs in zip(two, (out, x.grad, w.grad, b.grad)):
+        np.testing.assert_allclose(mine, theirs.detach().numpy(), rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("M, K, N, transposed", [
+    (256, 300, 200, False), (257, 129, 131, True), (96, 1000, 64, False), (64, 64, 8, False)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_in_row_blocks_equals_one_product(M, K, N, transposed, dtype, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)  # split even these small ones
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((K, M) if transposed else (M, K)).astype(dtype)
+    a = a.T if transposed else a
+    b = rng.standard_normal((K, N)).astype(dtype)
+    before = parallel.threads()
+    try:
+        parallel.set_threads(2)
+        split = parallel.matmul(a, b)
+    finally:
+        parallel.set_threads(before)
+    assert split.shape == (M, N) and split.dtype == dtype
+    np.testing.assert_array_equal(split, a @ b)  # each element: the same dot product
+
+
+def test_small_products_are_not_split(pool, monkeypatch):
+    calls = []
+    monkeypatch.setattr(parallel, "map", lambda f, parts: calls.append(parts) or [])
+    a, b = np.ones((512, 8), np.float32), np.ones((8, 8), np.float32)  # 65 kFLOP
+    np.testing.assert_array_equal(parallel.matmul(a, b), np.full((512, 8), 8, np.float32))
+    c = np.ones((40, 4000), np.float32)  # large, but too few rows for two blocks of 32
+    np.testing.assert_array_equal(parallel.matmul(c, c.T), np.full((40, 40), 4000, np.float32))
+    assert calls == []
+
+
+def _train_losses(steps=3):
+    """A small conv net + MLP head, SGD with momentum: the losses and the final weights."""
+    gk.manual_seed(0)
+    nn = gk.nn
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                          nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(32 * 8 * 8, 128), nn.ReLU(), nn.Linear(128, 10))
+    x, y = gk.randn(64, 3, 16, 16), gk.randint(0, 10, (64,))
+    opt = gk.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = gk.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.numpy().copy() for p in model.parameters()]
+
+
+def test_training_gives_the_same_numbers_at_one_and_two_threads():
+    before = gk.get_num_threads()
+    try:
+        gk.set_num_threads(1)
+        one = _train_losses()
+        gk.set_num_threads(2)
+        two = _train_losses()
+    finally:
+        gk.set_num_threads(before)
+    assert one[0] == two[0]
+    for a, b in zip(one[1], two[1]):
+        np.testing.assert_array_equal(a, b)

@@ -15,16 +15,19 @@ At ``import gradkit`` the default is applied, unless the user already chose:
 ``GRADKIT_NUM_THREADS=N`` wins, and a set ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or
 ``MKL_NUM_THREADS`` leaves BLAS as it is and the pool at one thread. The default is
 
-    the CPUs                        on a machine with 1 or 2 usable CPUs,
+    1                               on a machine with 1 usable CPU,
+    2, or 1 when load ≥ 1           on a machine with 2,
     min(8, CPUs - load)  (≥ 1)      otherwise, load = the 1-minute load average.
 
 Why not BLAS's own threads: OpenBLAS threads busy-wait for each other, so a thread that has
 to share its core with another process stalls every product; on a 2-core machine with one
 core taken, two BLAS threads made `gradkit train` 13-20x slower than one. The pool's threads
-wait on a condition instead and take chunks as they come free, so a busy core only costs its
-share (ResNet-20 with one core taken: the same step time at 1 and 2 threads; idle: 1.3-1.4x
-faster at 2; benchmarks/threads.py measures it on the machine at hand). Products that are
-not split (batched matmul, attention, recurrent layers, linalg) run on one thread.
+sleep until there is work and take chunks as they come free, so a busy core is never a
+collapse; it still costs a little, since an op waits for the chunk a preempted thread holds.
+On a 2-core VM (benchmarks/threads.py measures the machine at hand): idle, 2 threads train
+ResNet-20 1.1-1.4x and the MLP 1.6x faster than 1; with one core taken by another process,
+about 1.2x slower, hence one thread once the load average says a core is taken. Products
+that are not split (batched matmul, attention, recurrent layers, linalg) run on one thread.
 """
 
 import os
@@ -50,14 +53,16 @@ def usable_cpus():
 def default_num_threads(cpus=None, load=None):
     """(threads, reason) of the default policy (see the module docstring)."""
     cpus = usable_cpus() if cpus is None else cpus
-    if cpus <= 2:
-        return cpus, (f"{cpus} CPU{'s' if cpus > 1 else ''}: {cpus} "
-                      f"thread{'s' if cpus > 1 else ''} (they wait, not spin, for a busy core)")
+    if cpus == 1:
+        return 1, "1 CPU: 1 thread"
     if load is None:
         try:
             load = os.getloadavg()[0]
         except (AttributeError, OSError):
             load = 0.0
+    if cpus == 2:
+        n = 2 if load < 1 else 1
+        return n, f"2 CPUs, load {load:.1f}: {n} thread{'s' if n > 1 else ''}"
     free = max(1, min(MAX_DEFAULT, int(cpus - load)))
     return free, f"{cpus} CPUs, load {load:.1f}: {free} threads"
 

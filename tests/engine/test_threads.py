@@ -13,7 +13,8 @@ from gradkit.ops import parallel
 
 
 @pytest.mark.parametrize("cpus, load, expected", [
-    (1, 0.0, 1), (2, 0.0, 2), (2, 5.0, 2),      # small machines: every CPU, loaded or not
+    (1, 0.0, 1), (1, 3.0, 1),                   # one CPU: one thread
+    (2, 0.0, 2), (2, 0.9, 2), (2, 1.0, 1), (2, 5.0, 1),  # two: both, unless one is taken
     (4, 0.0, 4), (4, 1.2, 2), (4, 9.0, 1),      # free cores only, at least one
     (16, 0.0, 8), (16, 12.5, 3), (64, 2.0, 8),  # big machines: capped at 8
 ])

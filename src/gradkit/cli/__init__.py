@@ -42,8 +42,8 @@ gradkit: a transparent deep-learning framework on NumPy.
 
 gradkit runs on the CPU: NumPy does the arithmetic and no GPU is used. Threads (gradkit's
 ops share out their work; each BLAS call runs on one): --threads N (before or after the
-command), else $GRADKIT_NUM_THREADS, else the default of gradkit.threads: every CPU on a
-machine with 1 or 2, min(8, CPUs - load average) on a bigger one (a set OMP_NUM_THREADS /
+command), else $GRADKIT_NUM_THREADS, else the default of gradkit.threads: min(8, CPUs - load
+average), at least 1, and 2 on a 2-CPU machine whose load is under 1 (a set OMP_NUM_THREADS /
 OPENBLAS_NUM_THREADS / MKL_NUM_THREADS leaves BLAS its threads and the ops one)."""
 
 

@@ -73,16 +73,14 @@ def calls(shape, out_channels, k, stride, padding, needs_input_grad, seed=0):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads of both frameworks")
+    parser.add_argument("--threads", type=int, help="threads of both frameworks")
     parser.add_argument("--cpu-time", action="store_true", help="time.process_time")
     parser.add_argument("--algorithm", choices=conv_select.ALGORITHMS, default="auto",
                         help="gradkit's convolution algorithm (default: auto)")
     args = parser.parse_args()
     conv_select.set_conv_algorithm(args.algorithm)
     if args.threads:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(args.threads)
+        gk.set_num_threads(args.threads)  # gradkit's op threads (BLAS: one per call)
         torch.set_num_threads(args.threads)
     clock = time.process_time if args.cpu_time else time.perf_counter
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), "

@@ -212,9 +212,7 @@ def main():
     parser.add_argument("--peak", nargs=2, metavar=("MODEL", "FRAMEWORK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(args.threads)
+        gk.set_num_threads(args.threads)  # gradkit's op threads (BLAS: one per call)
         torch.set_num_threads(args.threads)
     if args.peak:
         print(*peak_memory(*args.peak))

@@ -46,13 +46,14 @@ def test_choice(setting, geo_args, expected):
         assert conv_select.choose(_geometry(*geo_args)) == expected
 
 
-@pytest.mark.parametrize("setting,forward,expected", [
-    ("auto", "shifted", "im2col"), ("auto", "pointwise", "pointwise"),
-    ("auto", "im2col", "im2col"), ("shifted", "shifted", "shifted"),
-    ("winograd", "winograd", "winograd"),
+@pytest.mark.parametrize("setting,forward,channels,expected", [
+    ("auto", "shifted", 16, "shifted"), ("auto", "shifted", 32, "shifted"),
+    ("auto", "shifted", 64, "im2col"), ("auto", "pointwise", 16, "pointwise"),
+    ("auto", "im2col", 16, "im2col"), ("shifted", "shifted", 64, "shifted"),
+    ("winograd", "winograd", 16, "winograd"),
 ])
-def test_backward_choice(setting, forward, expected):
-    geo = _geometry((8, 16, 8, 8), (16, 16, 3, 3), (1, 1), (1, 1, 1, 1))
+def test_backward_choice(setting, forward, channels, expected):
+    geo = _geometry((8, channels, 8, 8), (channels, channels, 3, 3), (1, 1), (1, 1, 1, 1))
     with conv_select.conv_algorithm(setting):
         assert conv_select.choose_backward(geo, forward) == expected
 

@@ -160,9 +160,9 @@ _CHUNK_BYTES = 1 << 20
 
 
 def _chunks(N, rows, pixels, dtype):
-    """Slices of the batch whose im2col matrix (rows × images·pixels) holds ~1 MB."""
-    step = max(1, _CHUNK_BYTES // max(1, rows * pixels * np.dtype(dtype).itemsize))
-    return [slice(n, min(N, n + step)) for n in range(0, N, step)]
+    """Slices of the batch whose im2col matrix (rows × images·pixels) holds ~1 MB (at least
+    8 of them, for the op threads)."""
+    return parallel.batch_slices(N, rows * pixels * np.dtype(dtype).itemsize, _CHUNK_BYTES)
 
 
 class Conv2d(Function):

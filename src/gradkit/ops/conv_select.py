@@ -22,9 +22,11 @@ the 3×3 rows of Dec 2026 on a shared 2-core VM, where PyTorch took 7.5 / 23 ms 
 
 so auto uses pointwise wherever it applies; shifted for the forward of stride-1 layers with at
 least 16 input channels and at most 9 kernel offsets (its GEMMs contract over C only, slow
-for few channels, and it makes kh·kw of them), with im2col's backward, whose one im2col of
-the gradient gives dx and dW where shifted makes a sum of shifts for each (choose_backward);
-and im2col for everything else. Winograd loses in NumPy although its GEMMs are 2× faster than
+for few channels, and it makes kh·kw of them), and for their backward up to 32 channels;
+above, im2col's backward, whose one im2col of the gradient gives dx and dW where shifted
+makes a sum of shifts for each (choose_backward; measured with ~1 MB chunks, forward +
+backward ms at 1 / 2 threads: 16→16 32×32 shifted 32 / 23 against im2col's 45 / 31, 32→32
+30 / 21 against 29 / 24, 64→64 33 / 24 against 27 / 20); and im2col for everything else. Winograd loses in NumPy although its GEMMs are 2× faster than
 im2col's (16·C instead of 36·C multiplies per output pair, at 22–54 GFLOP/s): its tile
 transforms are ~40 whole-array passes over 4× the input, memory-bound, where im2col makes one
 copy. It stays here, exact and tested, for shapes and BLAS builds where it wins.
@@ -93,6 +95,8 @@ def choose(geo):
 
 def choose_backward(geo, forward):
     """The algorithm for the backward of a convolution whose forward ran ``forward``: the same,
-    except that auto runs a shifted forward's backward by im2col (its one im2col of the
-    gradient serves dx and dW, where shifted makes two sums of shifts)."""
-    return "im2col" if _algorithm == "auto" and forward == "shifted" else forward
+    except that auto runs a shifted forward's backward by im2col above 32 channels (its one
+    im2col of the gradient serves dx and dW, where shifted makes two sums of shifts)."""
+    if _algorithm == "auto" and forward == "shifted" and max(geo.C, geo.O) > 32:
+        return "im2col"
+    return forward

@@ -124,6 +124,17 @@ def map(function, parts):
         _lock.release()
 
 
+MIN_CHUNKS = 8  # at least this many slices of a batch, so that the threads share evenly
+
+
+def batch_slices(N, bytes_per_image, chunk_bytes):
+    """Slices of a batch of N images, each ~chunk_bytes of work (to stay in cache), and at
+    least MIN_CHUNKS of them when N allows. The same slices at every thread count, so that sums
+    over them (a weight gradient) are added in the same order whatever runs them."""
+    step = max(1, min(chunk_bytes // max(1, bytes_per_image), -(-N // MIN_CHUNKS)))
+    return [slice(n, min(N, n + step)) for n in range(0, N, step)]
+
+
 MIN_SPLIT_FLOPS = 1 << 24  # ~17 MFLOP (~0.2 ms on one core): below, a map costs more than it saves
 MIN_ROWS = 32  # rows per block: fewer and BLAS's kernels run short
 

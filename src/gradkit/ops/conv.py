@@ -161,7 +161,7 @@ _CHUNK_BYTES = 1 << 20
 
 def _chunks(N, rows, pixels, dtype):
     """Slices of the batch whose im2col matrix (rows × images·pixels) holds ~1 MB (at least
-    8 of them, for the op threads)."""
+    4 of them, for the op threads)."""
     return parallel.batch_slices(N, rows * pixels * np.dtype(dtype).itemsize, _CHUNK_BYTES)
 
 

@@ -41,7 +41,7 @@ _CHUNK_BYTES = 1 << 20
 
 
 def _chunks(N, rows, pixels, dtype):
-    """Slices of the batch whose (images, rows, pixels) sum holds ~1 MB (at least 8 of them,
+    """Slices of the batch whose (images, rows, pixels) sum holds ~1 MB (at least 4 of them,
     for the op threads)."""
     return parallel.batch_slices(N, rows * pixels * np.dtype(dtype).itemsize, _CHUNK_BYTES)
 

@@ -8,8 +8,9 @@ layer shapes of LeNet-5 (batch 128, 1×28×28) and ResNet-20 (batch 128, 3×32×
 --algorithm forces gradkit's convolution algorithm where it applies (im2col elsewhere; see
 gradkit/ops/conv_select.py); the default, auto, is what a model gets.
 
-The two frameworks alternate call by call; the median of --repeats calls is printed with the
-ratio gradkit / PyTorch. Like a network's first layer, the first conv of each model does not
+The two frameworks alternate, two calls each, the first untimed (after its calls PyTorch's
+OpenMP threads keep spinning for a while, which would slow gradkit's next call at 2 threads);
+the median of --repeats calls is printed with the ratio gradkit / PyTorch. Like a network's first layer, the first conv of each model does not
 compute the input gradient. --cpu-time measures the process's CPU time instead of the wall
 clock: steadier on a shared machine, meaningful with --threads 1 only.
 """
@@ -95,6 +96,7 @@ def main():
         times = {key: [] for key in fns}
         for _ in range(args.repeats):
             for key, fn in fns.items():
+                fn()  # untimed: the other framework's idle threads may still be spinning
                 start = clock()
                 fn()
                 times[key].append(clock() - start)

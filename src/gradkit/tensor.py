@@ -63,7 +63,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, SortMethods, ShapeMethods, Index
     __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_hooks", "_retains_grad",
                  "_vc", "_rebased", "__weakref__")
     # _vc: the version counter [in-place changes so far, has views, engine.CLOCK at the last
-    # change, the array], shared by views of one array; _rebased: set only once an in-place op re-records
+    # change, a weak reference to the array], shared by views of one array; _rebased: set only once an in-place op re-records
     # this tensor in the graph: (clock of that change, grad_fn before it), see engine.parent_at
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     is_cuda = False
@@ -75,7 +75,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, SortMethods, ShapeMethods, Index
         self._hooks = None
         self._retains_grad = False
         self._requires_grad = False
-        self._vc = [0, False, 0, self._data]
+        self._vc = [0, False, 0, engine.array_ref(self._data)]
         if requires_grad:
             self.requires_grad_(True)
 
@@ -89,7 +89,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, SortMethods, ShapeMethods, Index
         t._hooks = None
         t._retains_grad = False
         t._requires_grad = grad_fn is not None
-        t._vc = [0, False, 0, array]
+        t._vc = [0, False, 0, engine.array_ref(array)]
         return t
 
     # ----- autograd state -----
@@ -191,7 +191,8 @@ class Tensor(ElementwiseMethods, ReduceMethods, SortMethods, ShapeMethods, Index
     @data.setter
     def data(self, value):
         self._data = as_array(value)
-        self._vc = [self._vc[0], False, 0, self._data]  # a new array: nothing views it yet
+        # a new array: nothing views it yet
+        self._vc = [self._vc[0], False, 0, engine.array_ref(self._data)]
 
     # ----- array facts -----
     def numpy(self):

@@ -36,6 +36,29 @@ def note_change(vc):
     vc[2] = CLOCK[0]
 
 
+def array_ref(array):
+    """A version counter's reference to its array: weak for an ndarray (call it to get the
+    array, None once freed), so that the counter keeps nothing alive; anything else (a NumPy
+    scalar) is small and held as is."""
+    try:
+        return weakref.ref(array)
+    except TypeError:
+        return lambda: array
+
+
+class Edge:
+    """A node's record of a non-leaf input whose array its backward does not read: the node
+    the gradient goes to (the input's grad_fn when the call was recorded), the shape and dtype
+    the gradient must have, and a weak reference to the tensor (for graph walks that ask
+    which tensor it was, like nn.fuse)."""
+
+    __slots__ = ("grad_fn", "shape", "dtype", "tensor")
+
+    def __init__(self, t):
+        self.grad_fn, self.shape, self.dtype = t.grad_fn, t._data.shape, t._data.dtype
+        self.tensor = weakref.ref(t)
+
+
 def _tensor_cls():
     from gradkit.tensor import Tensor
 
@@ -101,8 +124,9 @@ def check_unmodified(fn):
         if hasattr(t, "_vc") and t._vc[2] > time and _keeps(fn, t._data):
             _raise_modified(fn, t._data, t._vc[0], "")
     vc = fn.output_version
-    if vc[2] > time and _keeps(fn, vc[3]):
-        _raise_modified(fn, vc[3], vc[0], f", which is output 0 of {fn.name}Backward,")
+    out = vc[3]() if vc[2] > time and vc[3] is not None else None  # freed: fn did not keep it
+    if out is not None and _keeps(fn, out):
+        _raise_modified(fn, out, vc[0], f", which is output 0 of {fn.name}Backward,")
 
 
 def _raise_modified(fn, array, version, which):
@@ -115,10 +139,10 @@ def _raise_modified(fn, array, version, which):
         "backward first.")
 
 
-def _raise_bad_grad(fn, t, g):
+def _raise_bad_grad(fn, shape, dtype, g):
     raise RuntimeError(
         f"{fn.name}.backward returned a gradient of shape {g.shape} and dtype {g.dtype} "
-        f"for an input of shape {t._data.shape} and dtype {t._data.dtype}: "
+        f"for an input of shape {shape} and dtype {dtype}: "
         "a gradient must match its input exactly (this is a bug in that op's backward)"
     )
 
@@ -172,8 +196,11 @@ def backward(root, gradient, retain_graph=False):
                 continue
             if type(gi) is not np.ndarray:
                 gi = np.asarray(gi)
-            if gi.shape != t._data.shape or gi.dtype != t._data.dtype:
-                _raise_bad_grad(fn, t, gi)
+            if type(t) is Edge:  # a non-leaf input the node keeps no array of
+                if gi.shape != t.shape or gi.dtype != t.dtype:
+                    _raise_bad_grad(fn, t.shape, t.dtype, gi)
+            elif gi.shape != t._data.shape or gi.dtype != t._data.dtype:
+                _raise_bad_grad(fn, t._data.shape, t._data.dtype, gi)
             parent = parent_at(t, fn.recorded_at) if stale else t.grad_fn
             if parent is not None:
                 prev = grads.get(parent)

@@ -247,7 +247,7 @@ class InplaceMethods:
             grown = np.zeros(n, self.dtype)
             grown[:min(n, flat.size)] = flat[:n]
             self._data = grown.reshape(shape)
-            self._vc = [self._vc[0], False, 0, self._data]
+            self._vc = [self._vc[0], False, 0, engine.array_ref(self._data)]
         engine.note_change(self._vc)
         return self
 

@@ -21,6 +21,7 @@ Training a fused model would train a different parameterisation: fuse for infere
 import numpy as np
 
 from gradkit.autograd import enable_grad, no_grad
+from gradkit.autograd.engine import Edge
 from gradkit.nn.containers import Identity
 from gradkit.nn.conv import Conv1d, Conv2d, Conv3d
 from gradkit.nn.linear import Linear
@@ -58,7 +59,12 @@ def _trace(model, example):
             continue
         seen.add(id(fn))
         for t in fn.inputs:
-            if isinstance(t, Tensor):
+            if isinstance(t, Edge):  # an input whose array the node does not keep
+                stack.append(t.grad_fn)
+                t = t.tensor()  # None once freed: then no hook saw it, and it is not counted
+                if t is not None:
+                    uses[id(t)] = uses.get(id(t), 0) + 1
+            elif isinstance(t, Tensor):
                 uses[id(t)] = uses.get(id(t), 0) + 1
                 stack.append(t.grad_fn)
     return calls, uses, out

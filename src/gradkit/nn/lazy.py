@@ -20,7 +20,7 @@ arithmetic, ``state_dict``) raises a RuntimeError naming the layer and the fix.
 
 import numpy as np
 
-from gradkit.autograd import grad_mode
+from gradkit.autograd import engine, grad_mode
 from gradkit.devices import check_device
 from gradkit.nn._input import expect_tensor
 from gradkit.nn.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
@@ -86,7 +86,7 @@ class UninitializedTensorMixin:
         dtype = np.dtype(self.dtype if dtype is None else dtype)
         self.__class__ = self.cls_to_become
         self._data = np.empty(tuple(shape), dtype)
-        self._vc = [0, False, 0, self._data]
+        self._vc = [0, False, 0, engine.array_ref(self._data)]
 
     def __repr__(self):
         return f"<{type(self).__name__} of {_SLOT.__get__(self).owner}>"

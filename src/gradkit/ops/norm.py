@@ -93,7 +93,10 @@ class BatchNorm(Function):
 
     Keeps x − μ rather than x̂ for backward, so that forward is one pass shorter than
     Normalizing's (out = (x − μ)·(γ/σ) + β; backward uses Σ g·x̂ = Σ g·(x − μ) / σ), and makes
-    every pass chunk by chunk over the batch (_batch_chunks), the chunks of large inputs on the op threads."""
+    every pass chunk by chunk over the batch (_batch_chunks), the chunks of large inputs on
+    the op threads."""
+
+    saves_inputs = False  # backward reads x − μ, γ and 1/σ only
 
     def forward(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)

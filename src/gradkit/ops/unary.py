@@ -89,6 +89,8 @@ def sigmoid_array(x):
 class ReLU(Function):
     """out = max(x, 0);  dx = g · [out > 0]  (= [x > 0]; both arrays in recycled memory)."""
 
+    saves_inputs = False  # backward reads the output only
+
     def forward(self, x):
         self.out = np.maximum(x, 0, out=recycled.empty(x.shape, x.dtype))
         return self.out

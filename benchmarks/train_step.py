@@ -281,13 +281,14 @@ def _timed(fn, clock=time.perf_counter):
     return clock() - start
 
 
-def time_eval(steps, warmup, clock=time.perf_counter):
-    """Median eval-mode forward times (s) of ResNet-20 at batch 128 under no_grad: gradkit as
-    trained, gradkit with its BatchNorms folded into the convolutions (what `gradkit eval`
-    and `predict` run), and PyTorch, from the same weights."""
+def time_eval(steps, warmup, clock=time.perf_counter, batch=None):
+    """Median eval-mode forward times (s) of ResNet-20 (batch 128 unless given) under no_grad:
+    gradkit as trained, gradkit with its BatchNorms folded into the convolutions (what
+    `gradkit eval` and `predict` run), and PyTorch, from the same weights."""
     from gradkit.nn.fuse import fuse_conv_bn
 
-    _, shape, _, batch = MODELS["resnet20"]
+    _, shape, _, default_batch = MODELS["resnet20"]
+    batch = batch or default_batch
     x = np.random.default_rng(0).standard_normal((batch,) + shape).astype(np.float32)
     _, plain = setup("resnet20", "gradkit")
     _, twin = setup("resnet20", "torch")

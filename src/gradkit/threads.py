@@ -17,7 +17,10 @@ At ``import gradkit`` the default is applied, unless the user already chose:
 
     1                               on a machine with 1 usable CPU,
     2, or 1 when load ≥ 1           on a machine with 2,
-    min(8, CPUs - load)  (≥ 1)      otherwise, load = the 1-minute load average.
+    min(8, CPUs - load)  (≥ 1)      otherwise, load = the 1-minute load average,
+
+where CPUs are this rank's share when an MPI launcher started several ranks on the machine
+(`mpiexec -n 2 gradkit train ...`; `gradkit train --nproc N` sets GRADKIT_NUM_THREADS itself).
 
 Why not BLAS's own threads: OpenBLAS threads busy-wait for each other, so a thread that has
 to share its core with another process stalls every product; on a 2-core machine with one
@@ -50,9 +53,21 @@ def usable_cpus():
         return os.cpu_count() or 1
 
 
+def local_ranks():
+    """How many MPI ranks an MPI launcher started on this machine (1 when none did): MPICH's
+    MPI_LOCALNRANKS or Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE."""
+    for name in ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) >= 1:
+            return int(value)
+    return 1
+
+
 def default_num_threads(cpus=None, load=None):
-    """(threads, reason) of the default policy (see the module docstring)."""
-    cpus = usable_cpus() if cpus is None else cpus
+    """(threads, reason) of the default policy (see the module docstring); under an MPI
+    launcher each of the machine's ranks takes its share of the CPUs."""
+    if cpus is None:
+        cpus = max(1, usable_cpus() // local_ranks())
     if cpus == 1:
         return 1, "1 CPU: 1 thread"
     if load is None:

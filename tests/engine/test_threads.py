@@ -22,6 +22,19 @@ def test_default_rule(cpus, load, expected):
     assert threads.default_num_threads(cpus, load)[0] == expected
 
 
+@pytest.mark.parametrize("env, expected", [
+    ({}, 1), ({"MPI_LOCALNRANKS": "2"}, 2), ({"OMPI_COMM_WORLD_LOCAL_SIZE": "4"}, 4),
+    ({"MPI_LOCALNRANKS": "x"}, 1)])
+def test_ranks_of_an_mpi_launcher_share_the_cpus(env, expected, monkeypatch):
+    for name in ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 8)
+    assert threads.local_ranks() == expected
+    assert threads.default_num_threads(load=0.0)[0] == 8 // expected
+
+
 def test_set_num_threads_applies_and_validates():
     before = gk.get_num_threads()
     try:

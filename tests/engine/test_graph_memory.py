@@ -107,3 +107,21 @@ def test_fusing_batchnorm_still_finds_its_convolution():
     assert not any(isinstance(m, gk.nn.BatchNorm2d) for m in model.modules())
     with gk.no_grad():
         np.testing.assert_allclose(model(x).numpy(), before, rtol=1e-10, atol=1e-10)
+
+
+def test_a_hook_runs_even_when_its_tensor_was_dropped_as_in_pytorch():
+    x = np.arange(6.0).reshape(2, 3)
+    seen = {}
+    for lib in (gk, torch):
+        w = lib.tensor(x, requires_grad=True)
+        y = w * 2.0
+        y.register_hook(lambda g, lib=lib: seen.__setitem__(lib.__name__, g.numpy().copy()))
+        handle = y.register_hook(lambda g: g * 10.0)
+        z = (y * 3.0).sum()
+        del y
+        z.backward()
+        seen[lib.__name__ + " grad"] = w.grad.numpy().copy()
+        handle.remove()
+    np.testing.assert_array_equal(seen["gradkit"], seen["torch"])
+    np.testing.assert_array_equal(seen["gradkit grad"], seen["torch grad"])
+    np.testing.assert_array_equal(seen["gradkit grad"], np.full((2, 3), 60.0))

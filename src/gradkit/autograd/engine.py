@@ -103,7 +103,7 @@ def parent_at(t, time):
 
 
 _BOOKKEEPING = frozenset(("inputs", "needs_input_grad", "recorded_at", "output_version",
-                          "_output"))
+                          "_output", "_output_hooks"))
 
 
 def _keeps(fn, array):
@@ -147,8 +147,8 @@ def _raise_bad_grad(fn, shape, dtype, g):
     )
 
 
-def _run_hooks(t, g, Tensor):
-    for hook in list(t._hooks.values()):
+def _run_hooks(hooks, g, Tensor):
+    for hook in list(hooks.values()):
         result = hook(Tensor._make(g, None))
         if result is not None:
             g = result._data if isinstance(result, Tensor) else np.asarray(result)
@@ -158,7 +158,7 @@ def _run_hooks(t, g, Tensor):
 def _accumulate_leaf(t, g, owned, Tensor):
     """Add a complete gradient into leaf.grad, copying when the array may be shared."""
     if t._hooks:
-        g = _run_hooks(t, g, Tensor)
+        g = _run_hooks(t._hooks, g, Tensor)
     if t.grad is None:
         if g.base is not None or id(g) in owned or not g.flags.writeable:
             g = g.copy()
@@ -224,10 +224,10 @@ def backward(root, gradient, retain_graph=False):
 def _output_hooks(fn, g, Tensor):
     """Hooks and retain_grad of a non-leaf tensor, run when its gradient is complete."""
     t = fn._output()
-    if t is None:
-        return g
+    if t is None:  # the tensor is gone, its hooks are not (as in PyTorch, they still run)
+        return _run_hooks(fn._output_hooks, g, Tensor) if fn._output_hooks else g
     if t._hooks:
-        g = _run_hooks(t, g, Tensor)
+        g = _run_hooks(t._hooks, g, Tensor)
     if t._retains_grad:
         if t.grad is None:
             t.grad = Tensor._make(g.copy(), None)
@@ -240,3 +240,4 @@ def watch_output(t):
     """Make the engine find tensor t (a non-leaf) when its gradient is ready."""
     if t.grad_fn._output is None:
         t.grad_fn._output = weakref.ref(t)
+    t.grad_fn._output_hooks = t._hooks  # the same dict: later hooks and removals show

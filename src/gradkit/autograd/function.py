@@ -59,6 +59,7 @@ class Function:
     saves_inputs = True  # False: backward reads none of the inputs' arrays (module docstring)
     needs_input_grad = ()  # one bool per input, set when the call is recorded
     _output = None  # weakref to the output tensor, set only when it has hooks or retains grad
+    _output_hooks = None  # the output tensor's hooks (its dict), run even once it is gone
     recorded_at = 0  # engine.CLOCK when the call was recorded
     output_version = None  # the output's version counter (its last item: the output array)
 

@@ -20,13 +20,14 @@ the 3×3 rows of Dec 2026 on a shared 2-core VM, where PyTorch took 7.5 / 23 ms 
     1×1 32→64  /2          1.0 / 3.9        —          0.6 / 2.5          —
     1×1 64→64              1.2 / 3.6        —          0.7 / 3.1          —
 
-so auto uses pointwise wherever it applies; shifted for the forward of stride-1 layers with at
-least 16 input channels and at most 9 kernel offsets (its GEMMs contract over C only, slow
-for few channels, and it makes kh·kw of them), and for their backward up to 32 channels;
-above, im2col's backward, whose one im2col of the gradient gives dx and dW where shifted
-makes a sum of shifts for each (choose_backward; measured with ~1 MB chunks, forward +
-backward ms at 1 / 2 threads: 16→16 32×32 shifted 32 / 23 against im2col's 45 / 31, 32→32
-30 / 21 against 29 / 24, 64→64 33 / 24 against 27 / 20); and im2col for everything else. Winograd loses in NumPy although its GEMMs are 2× faster than
+so auto uses pointwise wherever it applies; shifted for stride-1 layers with 16 to 32 input
+channels and at most 9 kernel offsets, forward and backward (its GEMMs contract over C only,
+slow for few channels, and it makes kh·kw of them; forward + backward ms at 1 / 2 threads
+with ~1 MB chunks: 16→16 32×32 shifted 32 / 23 against im2col's 45 / 31, 32→32 30 / 21
+against 29 / 24); above 32 channels im2col, whose longer GEMMs win at 2 threads (64→64 8×8
+forward 4.6 against 5.7 ms, its backward 27 / 20 against 33 / 24; the ResNet-20 step 434
+against 451 ms at 2 threads, 641 against 668 at 1); and im2col for everything else.
+Winograd loses in NumPy although its GEMMs are 2× faster than
 im2col's (16·C instead of 36·C multiplies per output pair, at 22–54 GFLOP/s): its tile
 transforms are ~40 whole-array passes over 4× the input, memory-bound, where im2col makes one
 copy. It stays here, exact and tested, for shapes and BLAS builds where it wins.
@@ -88,7 +89,7 @@ def choose(geo):
         return _algorithm if _algorithm == "im2col" or _APPLIES[_algorithm](geo) else "im2col"
     if pointwise.applies(geo):
         return "pointwise"
-    if shifted.applies(geo) and geo.C >= 16 and geo.kh * geo.kw <= 9:
+    if shifted.applies(geo) and 16 <= geo.C <= 32 and geo.kh * geo.kw <= 9:
         return "shifted"
     return "im2col"
 

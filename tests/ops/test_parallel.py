@@ -207,3 +207,32 @@ def test_training_gives_the_same_numbers_at_one_and_two_threads():
     assert one[0] == two[0]
     for a, b in zip(one[1], two[1]):
         np.testing.assert_array_equal(a, b)
+
+
+def _conv_in_child(queue):
+    rng = np.random.default_rng(0)
+    x = gk.tensor(rng.standard_normal((16, 16, 12, 12)).astype(np.float32))
+    w = gk.tensor(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
+    names = parallel.map(lambda _: (time.sleep(0.01), threading.current_thread().name)[1],
+                         range(8))
+    queue.put((parallel.threads(), conv2d(x, w, padding=1).numpy().sum(),
+               any(name.startswith("gradkit-op-") for name in names)))
+
+
+def test_a_forked_child_runs_ops_on_its_own_pool(pool):
+    import multiprocessing
+
+    parallel.map(lambda i: i, range(8))  # the parent's workers exist and have run
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_conv_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0, "the child hung or failed"
+    threads, total, used_a_worker = queue.get(timeout=5)
+    assert used_a_worker  # the parent's workers are not in the child: new ones started
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 16, 12, 12)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    expected = conv2d(gk.tensor(x), gk.tensor(w), padding=1).numpy().sum()
+    assert threads == 2 and total == expected

@@ -20,10 +20,12 @@ chunking changes; gradkit keeps the chunking the same, so they are bit-identical
 The pool has ``threads() - 1`` workers; the calling thread is the last one. Calls from a
 worker (nested) or while another thread uses the pool run serially in the caller, so user
 threads running ops at the same time stay correct. Scratch buffers (ops/scratch.py) are
-per thread, so the workers never share one.
+per thread, so the workers never share one. A forked child (a DataLoader or search worker)
+gets new locks and starts its own workers on its first map.
 """
 
 import itertools
+import os
 import threading
 
 import numpy as np
@@ -48,11 +50,29 @@ def set_threads(n):
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_threads: expected an integer >= 1, got {n!r}")
     _threads = n
-    while len(_workers) < n - 1:
+    _start_workers()
+
+
+def _start_workers():
+    """Start workers until the pool has threads() - 1 of them."""
+    while len(_workers) < _threads - 1:
         worker = threading.Thread(target=_serve, args=(len(_workers),),
                                   name=f"gradkit-op-{len(_workers) + 1}", daemon=True)
         _workers.append(worker)
         worker.start()
+
+
+def _after_fork_in_child():
+    """A forked child (a DataLoader or search worker) has none of the parent's threads, and
+    its locks may have been taken mid-map: new locks, and workers started again on first use."""
+    global _lock, _ready, _job
+    _workers.clear()
+    _lock, _ready, _job = threading.Lock(), threading.Condition(), None
+    _inside.active = False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Job:
@@ -106,6 +126,8 @@ def map(function, parts):
     global _job, _generation
     try:
         _inside.active = True
+        if len(_workers) < _threads - 1:  # after a fork
+            _start_workers()
         job = _Job(function, parts, helpers=min(_threads - 1, len(_workers)))
         with _ready:
             _job, _generation = job, _generation + 1

@@ -49,8 +49,7 @@ def set_threads(n):
     global _threads
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_threads: expected an integer >= 1, got {n!r}")
-    _threads = n
-    _start_workers()
+    _threads = n  # the workers start on the first map that needs them
 
 
 def _start_workers():
@@ -126,7 +125,7 @@ def map(function, parts):
     global _job, _generation
     try:
         _inside.active = True
-        if len(_workers) < _threads - 1:  # after a fork
+        if len(_workers) < _threads - 1:  # the first map, or the first after a fork
             _start_workers()
         job = _Job(function, parts, helpers=min(_threads - 1, len(_workers)))
         with _ready:

@@ -65,4 +65,4 @@ long = int64
 bool = bool_
 clip = clamp
 
-threads.apply_default()  # the BLAS thread policy (gradkit/threads.py), before any product runs
+threads.apply_default()  # the thread policy (gradkit/threads.py), before any product runs

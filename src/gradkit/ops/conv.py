@@ -227,8 +227,8 @@ class Conv2d(Function):
         dwts = parallel.map(chunk, _chunks(g.N, g.C * g.kh * g.kw, g.OH * g.OW, grad.dtype))
         if not weight_grad:
             return dx, None
-        return dx, _in_order_sum(dwts, (G, g.C // G * g.kh * g.kw, Og), grad.dtype).transpose(
-            0, 2, 1).reshape(g.wshape)
+        dwt = parallel.sum_in_order(dwts, (G, g.C // G * g.kh * g.kw, Og), grad.dtype)
+        return dx, dwt.transpose(0, 2, 1).reshape(g.wshape)
 
     def _input_grad_scattered(self, gmat, n, dtype):
         """dx of n images: each window's column of Wᵀ·G added back onto the pixels it read."""
@@ -281,18 +281,9 @@ class Conv2d(Function):
         dwts = parallel.map(chunk, _chunks(g.N, g.O * g.kh * g.kw, g.H * g.W, grad.dtype))
         if not weight_grad:
             return dx, None
-        dwt = _in_order_sum(dwts, (G, Og * g.kh * g.kw, Cg), grad.dtype)
+        dwt = parallel.sum_in_order(dwts, (G, Og * g.kh * g.kw, Cg), grad.dtype)
         dwt = dwt.reshape(G, Og, g.kh, g.kw, Cg).transpose(0, 1, 4, 2, 3)
         return dx, dwt[..., ::-1, ::-1].reshape(g.wshape)
-
-
-def _in_order_sum(parts, shape, dtype):
-    """The chunks' partial sums added in chunk order, from zeros: the same rounding whatever
-    thread computed which chunk (and as the one-thread loop's ``total += part``)."""
-    total = np.zeros(shape, dtype)
-    for part in parts:
-        total += part
-    return total
 
 
 _ALGORITHMS = {"winograd": winograd, "pointwise": pointwise, "shifted": shifted}

@@ -105,14 +105,14 @@ class BatchNorm(Function):
         centred = self.centred = recycled.empty(x.shape, x.dtype)
         if training:
             m = x.size // x.shape[1]
-            mean = (_sum_in_order(_map(lambda part: _per_channel(x[part]), chunks, x),
-                                  x.shape[1], x.dtype) / m).reshape(shape)
+            sums = _map(lambda part: _per_channel(x[part]), chunks, x)
+            mean = (parallel.sum_in_order(sums, x.shape[1], x.dtype) / m).reshape(shape)
 
             def centre(part):  # x − μ into centred, and Σ(x − μ)² of the chunk
                 c = np.subtract(x[part], mean, out=centred[part])
                 return _per_channel(c, c)
 
-            var = _sum_in_order(_map(centre, chunks, x), x.shape[1], x.dtype) / m
+            var = parallel.sum_in_order(_map(centre, chunks, x), x.shape[1], x.dtype) / m
             update_running(running_mean, running_var, mean.ravel(), var, momentum, m)
         else:
             var = running_var
@@ -138,8 +138,8 @@ class BatchNorm(Function):
             sums = _map(lambda part: (_per_channel(g[part], centred[part]),
                                       _per_channel(g[part])), chunks, g)
             C = g.shape[1]
-            dw = _sum_in_order([s[0] for s in sums], C, g.dtype) * inv_std
-            db = _sum_in_order([s[1] for s in sums], C, g.dtype)
+            dw = parallel.sum_in_order([s[0] for s in sums], C, g.dtype) * inv_std
+            db = parallel.sum_in_order([s[1] for s in sums], C, g.dtype)
         dx = None
         if need_x:
             scale = inv_std if self.weight is None else self.weight * inv_std
@@ -158,15 +158,6 @@ class BatchNorm(Function):
 
                 _map(input_grad, chunks, g)
         return dx, dw if need_w else None, db if need_b else None, None, None
-
-
-def _sum_in_order(partials, channels, dtype):
-    """Per-channel partial sums of the chunks added in chunk order (the same at any thread
-    count); zeros for an empty batch."""
-    total = np.zeros(channels, dtype)
-    for partial in partials:
-        total += partial
-    return total
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,

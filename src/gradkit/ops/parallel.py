@@ -159,6 +159,15 @@ def batch_slices(N, bytes_per_image, chunk_bytes):
     return [slice(n, min(N, n + step)) for n in range(0, N, step)]
 
 
+def sum_in_order(partials, shape, dtype):
+    """The chunks' partial sums (one per slice of batch_slices) added from zeros in chunk
+    order: the same rounding whichever thread computed which chunk, and zeros for no chunk."""
+    total = np.zeros(shape, dtype)
+    for partial in partials:
+        total += partial
+    return total
+
+
 MIN_SPLIT_FLOPS = 1 << 24  # ~17 MFLOP (~0.2 ms on one core): below, a map costs more than it saves
 MIN_ROWS = 32  # rows per block: fewer and BLAS's kernels run short
 

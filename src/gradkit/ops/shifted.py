@@ -131,8 +131,7 @@ def _weight_grad(grad, x, geo):
         return np.stack([np.matmul(gmat, _shifted(xp, offset, geo.OH).transpose(0, 2, 1)).sum(0)
                          for offset in offsets])
 
-    dw = np.zeros((geo.kh * geo.kw, geo.O, geo.C), grad.dtype)
-    for partial in parallel.map(chunk, _chunks(geo.N, max(geo.O, geo.C), geo.OH * Wp,
-                                               grad.dtype)):
-        dw += partial  # in chunk order: the same sum whichever thread ran which chunk
+    dw = parallel.sum_in_order(parallel.map(chunk, _chunks(geo.N, max(geo.O, geo.C),
+                                                           geo.OH * Wp, grad.dtype)),
+                               (geo.kh * geo.kw, geo.O, geo.C), grad.dtype)
     return np.ascontiguousarray(dw.reshape(geo.kh, geo.kw, geo.O, geo.C).transpose(2, 3, 0, 1))

@@ -191,8 +191,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, SortMethods, ShapeMethods, Index
     @data.setter
     def data(self, value):
         self._data = as_array(value)
-        # a new array: nothing views it yet
-        self._vc = [self._vc[0], False, 0, engine.array_ref(self._data)]
+        self._vc = [self._vc[0], False, 0, engine.array_ref(self._data)]  # nothing views it
 
     # ----- array facts -----
     def numpy(self):

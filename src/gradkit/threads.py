@@ -53,6 +53,11 @@ def usable_cpus():
         return os.cpu_count() or 1
 
 
+def _count(n):
+    """'1 thread', '2 threads'."""
+    return f"{n} thread{'s' if n != 1 else ''}"
+
+
 def local_ranks():
     """How many MPI ranks an MPI launcher started on this machine (1 when none did): MPICH's
     MPI_LOCALNRANKS or Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE."""
@@ -77,7 +82,7 @@ def default_num_threads(cpus=None, load=None):
             load = 0.0
     if cpus == 2:
         n = 2 if load < 1 else 1
-        return n, f"2 CPUs, load {load:.1f}: {n} thread{'s' if n > 1 else ''}"
+        return n, f"2 CPUs, load {load:.1f}: {_count(n)}"
     free = max(1, min(MAX_DEFAULT, int(cpus - load)))
     return free, f"{cpus} CPUs, load {load:.1f}: {free} threads"
 
@@ -92,7 +97,7 @@ def set_num_threads(n):
 
     _limiter = threadpool_limits(limits={"blas": 1, "openmp": n})  # OpenMP: as torch's
     parallel.set_threads(n)
-    _chosen = (n, f"{n} thread{'s' if n > 1 else ''}, as asked")
+    _chosen = (n, f"{_count(n)}, as asked")
 
 
 def blas_threads():

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as TF
 
 import gradkit as gk
-from gradkit.ops import conv, conv_select, parallel, shifted
+from gradkit.ops import chwn, conv, conv_select, parallel, shifted
 from gradkit.ops.conv import conv2d
 
 
@@ -88,8 +88,8 @@ def test_set_threads_refuses_what_is_not_a_count(bad):
 
 
 # (N, C, H, W), (O, kh, kw), stride, padding, dilation, groups, algorithm: every path whose
-# chunks run on the pool (im2col forward, both im2col backwards, the shifted forward and
-# backward), on batches split into many small chunks.
+# chunks run on the pool (im2col forward, both im2col backwards, the shifted and chwn forwards
+# and backwards), on batches split into many small chunks.
 CASES = [
     ((9, 16, 9, 9), (16, 3, 3), 1, 1, 1, 1, "im2col"),    # backward: transposed (O <= C)
     ((9, 8, 9, 9), (16, 3, 3), 1, 1, 1, 1, "im2col"),     # backward: scattered (O > C)
@@ -97,6 +97,9 @@ CASES = [
     ((7, 8, 9, 9), (8, 3, 3), 1, 2, 2, 2, "im2col"),      # groups and dilation
     ((9, 16, 9, 9), (16, 3, 3), 1, 1, 1, 1, "shifted"),
     ((7, 16, 8, 10), (24, 5, 3), 1, (2, 1), 1, 1, "shifted"),
+    ((9, 16, 8, 8), (16, 3, 3), 1, 1, 1, 1, "chwn"),      # backward: transposed
+    ((9, 6, 9, 9), (16, 5, 5), 1, 0, 1, 1, "chwn"),       # backward: scattered
+    ((9, 8, 10, 11), (12, 3, 3), 2, 1, 2, 1, "chwn"),     # stride and dilation
 ]
 
 
@@ -126,6 +129,7 @@ def _out_hw(xs, kh, kw, stride, padding, dilation):
 def test_conv_on_two_threads_is_bit_identical_to_one(case, dtype, monkeypatch):
     monkeypatch.setattr(conv, "_CHUNK_BYTES", 4096)  # about one image per chunk
     monkeypatch.setattr(shifted, "_CHUNK_BYTES", 4096)
+    monkeypatch.setattr(chwn, "_CHUNK_BYTES", 4096)
     before = parallel.threads()
     try:
         parallel.set_threads(1)

@@ -103,7 +103,7 @@ def test_conv1d_and_empty_batch(forced):
 
 
 def test_applies():
-    assert conv_select.ALGORITHMS[-1] == "shifted"
+    assert "shifted" in conv_select.ALGORITHMS
     geo = _Geometry((2, 4, 8, 8), (4, 4, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1)
     strided = _Geometry((2, 4, 8, 8), (4, 4, 3, 3), (2, 1), (1, 1, 1, 1), (1, 1), 1)
     grouped = _Geometry((2, 4, 8, 8), (4, 2, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 2)

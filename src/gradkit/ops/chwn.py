@@ -10,10 +10,10 @@ convolution, and NumPy pays for every run. With the n images of a chunk innermos
     out[o, (y, x, ν)] = Σ_(c,i,j) W[o, (c, i, j)] · cols[(c, i, j), (y, x, ν)] + b[o]
 
 every run is OW·n values at stride 1 (n at larger strides), and the product is one
-(O, C·kh·kw) @ (C·kh·kw, OH·OW·n) GEMM per chunk. The price is two transposed copies per chunk
-(x into xt, and the product back into (N, O, OH, OW)), each the size of the input or output,
-where the window copy is kh·kw times the input: it pays for small images and loses for large
-ones, whose NCHW runs are long already (see the table in ops/conv_select.py).
+(O, C·kh·kw) @ (C·kh·kw, OH·OW·n) GEMM per chunk. The price is two transposed copies per
+chunk (x into xt, and the product back into (N, O, OH, OW)), each the size of the input or
+output, where the window copy is kh·kw times the input: it pays for small images and loses
+for large ones, whose NCHW runs are long already (see the table in ops/conv_select.py).
 
 Backward, with G the output gradient in the same layout, an (O, OH·OW·n) matrix:
 
@@ -131,8 +131,8 @@ def _grads_scattered(grad, x, w, geo, input_grad, weight_grad):
 
 
 def _scattered(dcols, geo, n):
-    """dxt[c, y·sh + i·dh, x·sw + j·dw, ν] = Σ over the windows (i, j) that read that pixel of
-    dcols[(c, i, j), (y, x, ν)], cropped to the unpadded input: a (C, H, W, n) view."""
+    """dxt[c, y·sh + i·dh, x·sw + j·dw, ν] = Σ over the windows (i, j) that read that pixel
+    of dcols[(c, i, j), (y, x, ν)], cropped to the unpadded input: a (C, H, W, n) view."""
     Hp, Wp = _padded_size(geo)
     dcols = dcols.reshape(geo.C, geo.kh, geo.kw, geo.OH, geo.OW, n)
     dxt = scratch.take("chwn_dxt", (geo.C, Hp, Wp, n), dcols.dtype)

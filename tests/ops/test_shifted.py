@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 import gradkit as gk
 from gradkit.autograd import gradcheck
 from gradkit.ops import conv_select, shifted
-from gradkit.ops.conv import _Geometry, conv1d, conv2d
+from gradkit.ops.conv import _Geometry, conv2d
+from conv_algorithms import (assert_conv1d_and_empty_batch, assert_float32_error_like_im2col,
+                             assert_forced_matches_torch, assert_matches_im2col, forcing)
 from oracle import check
 
 F64, F32 = np.float64, np.float32
@@ -30,47 +32,23 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def forced():
-    with conv_select.conv_algorithm("shifted"):
-        yield
+forced = forcing("shifted")
 
 
 @pytest.mark.parametrize("dtype", [F64, F32])
 @pytest.mark.parametrize("xs,ws,options", CASES)
-def test_forced_matches_torch(forced, xs, ws, options, dtype):
-    check([xs, ws, (ws[0],)], lambda x, w, b: TF.conv2d(x, w, b, **options),
-          lambda x, w, b: conv2d(x, w, b, **options), dtype=dtype)
+def test_forced_matches_torch(xs, ws, options, dtype):
+    assert_forced_matches_torch("shifted", xs, ws, options, dtype)
 
 
 @pytest.mark.parametrize("setting", ["shifted", "auto"])
 @pytest.mark.parametrize("xs,ws,options", CASES)
 def test_matches_the_im2col_path(xs, ws, options, setting):
-    rng = np.random.default_rng(0)
-    x, w, b = (gk.tensor(rng.standard_normal(s), requires_grad=True)
-               for s in (xs, ws, (ws[0],)))
-    results = []
-    for name in ("im2col", setting):
-        with conv_select.conv_algorithm(name):
-            out = conv2d(x, w, b, **options)
-            x.grad = w.grad = b.grad = None
-            out.backward(gk.tensor(np.sin(np.arange(out.numel())).reshape(out.shape)))
-        results.append((out.numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()))
-    for a, c in zip(*results):
-        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-10)
+    assert_matches_im2col(setting, xs, ws, options)
 
 
 def test_float32_error_is_bounded_like_im2col():
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((4, 32, 12, 12)).astype(F32)
-    w = rng.standard_normal((32, 32, 3, 3)).astype(F32)
-    ref = conv2d(gk.tensor(x.astype(F64)), gk.tensor(w.astype(F64)), padding=1).numpy()
-    errors = {}
-    for name in ("im2col", "shifted"):
-        with conv_select.conv_algorithm(name):
-            got = conv2d(gk.tensor(x), gk.tensor(w), padding=1).numpy()
-        errors[name] = np.abs(got - ref).max()
-    assert errors["shifted"] <= 4 * errors["im2col"] + 1e-6
+    assert_float32_error_like_im2col("shifted", (4, 32, 12, 12), (32, 32, 3, 3))
 
 
 @pytest.mark.parametrize("xs,ws,options", CASES[:5])
@@ -93,13 +71,7 @@ def test_transposed_input_and_only_weight_grad(forced):
 
 
 def test_conv1d_and_empty_batch(forced):
-    check([(2, 4, 11), (3, 4, 3)], lambda x, w: TF.conv1d(x, w, padding=1),
-          lambda x, w: conv1d(x, w, padding=1))
-    x = gk.tensor(np.ones((0, 4, 5, 5)), requires_grad=True)
-    w = gk.tensor(np.ones((3, 4, 3, 3)), requires_grad=True)
-    out = conv2d(x, w, padding=1)
-    out.sum().backward()
-    assert out.shape == (0, 3, 5, 5) and np.all(w.grad.numpy() == 0)
+    assert_conv1d_and_empty_batch()
 
 
 def test_applies():

@@ -115,6 +115,8 @@ CASES = [
     ((9, 8, 9, 9), (16, 3, 3), 1, 1, 1, 1, "im2col"),     # backward: scattered (O > C)
     ((9, 8, 10, 11), (12, 3, 3), 2, 1, 1, 1, "im2col"),   # stride 2: scattered
     ((7, 8, 9, 9), (8, 3, 3), 1, 2, 2, 2, "im2col"),      # groups and dilation
+    ((9, 3, 10, 10), (16, 3, 3), 1, 1, 1, 1, "im2col"),   # dW image by image (27 rows)
+    ((7, 4, 9, 9), (6, 3, 3), 2, 1, 1, 2, "im2col"),      # the same, with groups
     ((9, 16, 9, 9), (16, 3, 3), 1, 1, 1, 1, "shifted"),
     ((7, 16, 8, 10), (24, 5, 3), 1, (2, 1), 1, 1, "shifted"),
     ((9, 16, 8, 8), (16, 3, 3), 1, 1, 1, 1, "chwn"),      # backward: transposed

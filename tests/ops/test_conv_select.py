@@ -75,7 +75,7 @@ def test_context_manager_restores_the_setting_after_an_error():
 
 def test_unknown_name_is_refused():
     with pytest.raises(ValueError, match=r"set_conv_algorithm: expected one of auto, im2col, "
-                                         r"winograd, pointwise, shifted, chwn, got 'fft'"):
+                                         r"winograd, pointwise, shifted, chwn, benchmark, got 'fft'"):
         conv_select.set_conv_algorithm("fft")
 
 

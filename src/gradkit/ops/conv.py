@@ -64,7 +64,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from gradkit.autograd.function import Function
-from gradkit.ops import chwn, conv_select, parallel, pointwise, shifted, winograd
+from gradkit.ops import chwn, conv_benchmark, conv_select, parallel, pointwise, shifted, winograd
 from gradkit.ops.scratch import recycled, scratch as _scratch, zero_padded
 from gradkit.tensor import Tensor
 
@@ -178,6 +178,8 @@ class Conv2d(Function):
         g = self.geo = geo
         self.x, self.w = x, w
         choice = conv_select.choose(geo)
+        if choice == "benchmark":
+            choice = conv_benchmark.fastest(geo, x, w, b, self.needs_input_grad)
         self.algorithm = _ALGORITHMS.get(conv_select.choose_backward(geo, choice))
         if choice in _ALGORITHMS:
             return _ALGORITHMS[choice].forward(x, w, b, geo)

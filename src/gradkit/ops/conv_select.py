@@ -44,10 +44,16 @@ Winograd loses in NumPy although its GEMMs are 2× faster than
 im2col's (16·C instead of 36·C multiplies per output pair, at 22–54 GFLOP/s): its tile
 transforms are ~40 whole-array passes over 4× the input, memory-bound, where im2col makes one
 copy. It stays here, exact and tested, for shapes and BLAS builds where it wins.
-Forcing a name uses that algorithm wherever it applies and im2col elsewhere:
+"benchmark" times every algorithm that applies on the first call of each shape (forward and
+backward, twice each, on the call's own arrays) and keeps the fastest for that shape, as
+torch.backends.cudnn.benchmark does (ops/conv_benchmark.py): for machines and BLAS builds
+this table was not measured on. Its choices can differ from run to run where two algorithms
+are close, and so can the last bits of the results. Forcing a name uses that algorithm
+wherever it applies and im2col elsewhere:
 
     from gradkit.ops import conv_select
-    conv_select.set_conv_algorithm("winograd")  # or "im2col", "pointwise", "shifted", "chwn"
+    conv_select.set_conv_algorithm("winograd")  # or "im2col", "pointwise", "shifted", "chwn",
+                                                # "benchmark"
     with conv_select.conv_algorithm("im2col"):  # for one block, then back ("auto" to choose)
         ...
 
@@ -57,10 +63,11 @@ im2col to time the old path). The setting is process-wide, like torch.backends.c
 
 import contextlib
 import os
+import threading
 
 from gradkit.ops import chwn, pointwise, shifted, winograd
 
-ALGORITHMS = ("auto", "im2col", "winograd", "pointwise", "shifted", "chwn")
+ALGORITHMS = ("auto", "im2col", "winograd", "pointwise", "shifted", "chwn", "benchmark")
 _APPLIES = {"winograd": winograd.applies, "pointwise": pointwise.applies,
             "shifted": shifted.applies, "chwn": chwn.applies}
 
@@ -99,10 +106,38 @@ def conv_algorithm(name):
 CHWN_MAX_WIDTH = 10  # output width up to which auto takes chwn (LeNet-5's conv2, 8×8 maps)
 
 
+_here = threading.local()  # .name: an algorithm forced in this thread only (forced_here)
+
+
+@contextlib.contextmanager
+def forced_here(name):
+    """Force ``name`` in the calling thread only, inside a with block (how benchmark mode
+    times each algorithm without changing what other threads run)."""
+    previous = getattr(_here, "name", None)
+    _here.name = _checked(name, "forced_here")
+    try:
+        yield
+    finally:
+        _here.name = previous
+
+
+def applies(name, geo):
+    """Whether algorithm ``name`` computes this convolution (im2col computes every one)."""
+    return name == "im2col" or _APPLIES[name](geo)
+
+
+def _setting():
+    return getattr(_here, "name", None) or _algorithm
+
+
 def choose(geo):
-    """The algorithm for the forward of one convolution (a _Geometry)."""
-    if _algorithm != "auto":
-        return _algorithm if _algorithm == "im2col" or _APPLIES[_algorithm](geo) else "im2col"
+    """The algorithm for the forward of one convolution (a _Geometry); "benchmark" when the
+    caller is to time them (ops/conv_benchmark.py)."""
+    setting = _setting()
+    if setting == "benchmark":
+        return "benchmark"
+    if setting != "auto":
+        return setting if applies(setting, geo) else "im2col"
     if pointwise.applies(geo):
         return "pointwise"
     if chwn.applies(geo) and geo.OW <= CHWN_MAX_WIDTH:
@@ -116,6 +151,6 @@ def choose_backward(geo, forward):
     """The algorithm for the backward of a convolution whose forward ran ``forward``: the same,
     except that auto runs a shifted forward's backward by im2col above 32 channels (its one
     im2col of the gradient serves dx and dW, where shifted makes two sums of shifts)."""
-    if _algorithm == "auto" and forward == "shifted" and max(geo.C, geo.O) > 32:
+    if _setting() == "auto" and forward == "shifted" and max(geo.C, geo.O) > 32:
         return "im2col"
     return forward

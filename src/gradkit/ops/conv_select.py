@@ -64,6 +64,7 @@ im2col to time the old path). The setting is process-wide, like torch.backends.c
 import contextlib
 import os
 import threading
+import warnings
 
 from gradkit.ops import chwn, pointwise, shifted, winograd
 
@@ -78,7 +79,18 @@ def _checked(name, source):
     return name
 
 
-_algorithm = _checked(os.environ.get("GRADKIT_CONV_ALGO", "auto"), "GRADKIT_CONV_ALGO")
+def _from_environment():
+    """GRADKIT_CONV_ALGO's algorithm; a name that is not one warns and gives "auto" (an import
+    does not fail on an environment variable, as with GRADKIT_NUM_THREADS)."""
+    name = os.environ.get("GRADKIT_CONV_ALGO", "auto")
+    if name in ALGORITHMS:
+        return name
+    warnings.warn(f"GRADKIT_CONV_ALGO: expected one of {', '.join(ALGORITHMS)}, got {name!r}; "
+                  "using auto", stacklevel=2)
+    return "auto"
+
+
+_algorithm = _from_environment()
 
 
 def set_conv_algorithm(name):

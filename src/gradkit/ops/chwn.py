@@ -149,10 +149,7 @@ def _grads_transposed(grad, x, w, geo, weight_grad):
     """Stride 1: dx = W' · gcols and dW = (gcols · Xᵀ)ᵀ flipped, from one window copy of the
     padded gradient per chunk (the module docstring)."""
     kh, kw, dh, dw = geo.kh, geo.kw, geo.dh, geo.dw
-    top, left = dh * (kh - 1) - geo.pt, dw * (kw - 1) - geo.pl
-    bottom, right = dh * (kh - 1) - geo.pb, dw * (kw - 1) - geo.pr
-    grad = grad[:, :, max(-top, 0):grad.shape[2] - max(-bottom, 0),
-                max(-left, 0):grad.shape[3] - max(-right, 0)]  # padding beyond the kernel
+    grad, (top, _, left, _) = geo.transposed_gradient(grad)
     Hg, Wg = geo.H + dh * (kh - 1), geo.W + dw * (kw - 1)
     K = geo.O * kh * kw
     wt = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(geo.C, K)
@@ -160,7 +157,7 @@ def _grads_transposed(grad, x, w, geo, weight_grad):
 
     def chunk(part):
         n = part.stop - part.start
-        gt = _batch_inner("chwn_gp", grad[part], max(top, 0), max(left, 0), Hg, Wg)
+        gt = _batch_inner("chwn_gp", grad[part], top, left, Hg, Wg)
         gcols = _windows(gt, kh, kw, geo.H, geo.W, (1, 1), (dh, dw), "chwn_gcols")
         product = np.matmul(wt, gcols,
                             out=scratch.take("chwn_dx", (geo.C, gcols.shape[1]), grad.dtype))

@@ -85,7 +85,15 @@ class _Geometry:
         self.OH = (self.H + self.pt + self.pb - self.dh * (self.kh - 1) - 1) // self.sh + 1
         self.OW = (self.W + self.pl + self.pr - self.dw * (self.kw - 1) - 1) // self.sw + 1
 
-
+    def transposed_gradient(self, grad):
+        """What the transposed convolution of a stride-1 backward reads: the output gradient
+        padded by d·(k − 1) − pad on each side. Returns the gradient, cropped where the
+        padding exceeds d·(k − 1), and the (top, bottom, left, right) padding, each ≥ 0."""
+        top, left = self.dh * (self.kh - 1) - self.pt, self.dw * (self.kw - 1) - self.pl
+        bottom, right = self.dh * (self.kh - 1) - self.pb, self.dw * (self.kw - 1) - self.pr
+        grad = grad[:, :, max(-top, 0):grad.shape[2] - max(-bottom, 0),
+                    max(-left, 0):grad.shape[3] - max(-right, 0)]
+        return grad, (max(top, 0), max(bottom, 0), max(left, 0), max(right, 0))
 
 
 def _padded(x, top, bottom, left, right):
@@ -275,11 +283,7 @@ class Conv2d(Function):
         both chunk by chunk over the batch."""
         g, w = self.geo, self.w
         G, Og, Cg = g.groups, g.O // g.groups, g.C // g.groups
-        top, left = g.dh * (g.kh - 1) - g.pt, g.dw * (g.kw - 1) - g.pl
-        bottom, right = g.dh * (g.kh - 1) - g.pb, g.dw * (g.kw - 1) - g.pr
-        grad = grad[:, :, max(-top, 0):grad.shape[2] - max(-bottom, 0),
-                    max(-left, 0):grad.shape[3] - max(-right, 0)]
-        pads = max(top, 0), max(bottom, 0), max(left, 0), max(right, 0)
+        grad, pads = g.transposed_gradient(grad)
         wt = w[:, :, ::-1, ::-1].reshape(G, Og, Cg, g.kh * g.kw).transpose(0, 2, 1, 3)
         wt = wt.reshape(G, 1, Cg, -1)
         dx = recycled.empty((g.N, g.C, g.H, g.W), grad.dtype)

@@ -122,11 +122,12 @@ class BatchNorm(Function):
         self.inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
         scale = (self.inv_std if weight is None else weight * self.inv_std).reshape(shape)
         out = recycled.empty(x.shape, x.dtype)
+        shift = None if bias is None else bias.reshape(shape)
 
         def affine(part):
             np.multiply(centred[part], scale, out=out[part])
-            if bias is not None:
-                out[part] += bias.reshape(shape)
+            if shift is not None:
+                out[part] += shift
 
         _map(affine, chunks, x)
         return out
@@ -152,9 +153,10 @@ class BatchNorm(Function):
                 m = g.size // g.shape[1]
                 k = (scale * inv_std * dw / m).reshape(shape)
                 shift = (scale * db / m).reshape(shape)
+                scale = scale.reshape(shape)
 
                 def input_grad(part):  # dx = g·γ/σ − (x − μ)·k − shift
-                    d = np.multiply(g[part], scale.reshape(shape), out=dx[part])
+                    d = np.multiply(g[part], scale, out=dx[part])
                     d -= centred[part] * k
                     d -= shift
 

@@ -107,18 +107,14 @@ def backward(grad, x, w, geo, input_grad, weight_grad):
 
 def _input_grad(grad, w, geo):
     """dx: the transposed convolution, as the sum of shifts of the padded gradient."""
-    top, left = geo.dh * (geo.kh - 1) - geo.pt, geo.dw * (geo.kw - 1) - geo.pl
-    bottom, right = geo.dh * (geo.kh - 1) - geo.pb, geo.dw * (geo.kw - 1) - geo.pr
-    grad = grad[:, :, max(-top, 0):grad.shape[2] - max(-bottom, 0),
-                max(-left, 0):grad.shape[3] - max(-right, 0)]
+    grad, (top, _, left, _) = geo.transposed_gradient(grad)
     Hg, Wg = geo.H + geo.dh * (geo.kh - 1), geo.W + geo.dw * (geo.kw - 1)
     mats = list(np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(-1, geo.C, geo.O))
     offsets = _offsets(geo, Wg, flipped=True)
     dx = recycled.empty((geo.N, geo.C, geo.H, geo.W), grad.dtype)
 
     def chunk(part):
-        gp = _padded_flat("shift_g", grad[part], max(top, 0), max(left, 0), Hg, Wg,
-                          (geo.kw - 1) * geo.dw)
+        gp = _padded_flat("shift_g", grad[part], top, left, Hg, Wg, (geo.kw - 1) * geo.dw)
         total = _sum_of_shifts(gp, mats, offsets, geo.H, Wg, "shift_dx")
         dx[part] = total.reshape(-1, geo.C, geo.H, Wg)[..., :geo.W]
 

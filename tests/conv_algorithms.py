@@ -42,15 +42,16 @@ def assert_float32_error_like_im2col(algorithm, xs, ws, padding=1):
     assert errors[algorithm] <= 4 * errors["im2col"] + 1e-6, errors
 
 
-def assert_forced_matches_torch(algorithm, xs, ws, options, dtype):
-    """conv2d with ``algorithm`` forced: values and gradients as PyTorch's conv2d."""
+def assert_forced_matches_torch(algorithm, xs, ws, options, dtype, **tolerance):
+    """conv2d with ``algorithm`` forced: values and gradients as PyTorch's conv2d (to the
+    oracle's tolerance for ``dtype``, or rtol=/atol= given)."""
     import torch.nn.functional as TF
 
     from oracle import check
 
     with conv_select.conv_algorithm(algorithm):
         check([xs, ws, (ws[0],)], lambda x, w, b: TF.conv2d(x, w, b, **options),
-              lambda x, w, b: conv2d(x, w, b, **options), dtype=dtype)
+              lambda x, w, b: conv2d(x, w, b, **options), dtype=dtype, **tolerance)
 
 
 def forcing(algorithm):

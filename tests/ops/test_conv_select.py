@@ -30,6 +30,12 @@ def _geometry(xs, ws, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=
     ("auto", ((8, 64, 16, 16), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "im2col"),
     ("auto", ((8, 64, 11, 11), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "im2col"),
     ("auto", ((8, 64, 8, 8), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "chwn"),
+    ("auto", ((64, 64, 8, 8), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "winograd4"),
+    ("auto", ((128, 64, 16, 16), (128, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "winograd4"),
+    ("auto", ((128, 32, 16, 16), (64, 32, 3, 3), (1, 1), (1, 1, 1, 1)), "shifted"),
+    ("auto", ((128, 64, 8, 8), (64, 64, 3, 3), (2, 2), (1, 1, 1, 1)), "chwn"),
+    ("winograd4", ((8, 16, 8, 8), (16, 16, 3, 3), (1, 1), (1, 1, 1, 1)), "winograd4"),
+    ("winograd4", ((8, 16, 8, 8), (16, 16, 3, 3), (1, 1), (2, 2, 2, 2), (2, 2)), "im2col"),
     ("auto", ((8, 6, 14, 14), (16, 6, 5, 5)), "chwn"),
     ("auto", ((8, 32, 16, 16), (64, 32, 3, 3), (2, 2), (1, 1, 1, 1)), "chwn"),
     ("auto", ((8, 3, 16, 16), (16, 3, 3, 3), (1, 1), (1, 1, 1, 1)), "im2col"),
@@ -75,7 +81,8 @@ def test_context_manager_restores_the_setting_after_an_error():
 
 def test_unknown_name_is_refused():
     with pytest.raises(ValueError, match=r"set_conv_algorithm: expected one of auto, im2col, "
-                                         r"winograd, pointwise, shifted, chwn, benchmark, got 'fft'"):
+                                         r"winograd, winograd4, pointwise, shifted, chwn, benchmark, "
+                                         r"got .fft."):
         conv_select.set_conv_algorithm("fft")
 
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as TF
 
 import gradkit as gk
-from gradkit.ops import chwn, conv, conv_select, parallel, shifted
+from gradkit.ops import chwn, conv, conv_select, parallel, shifted, winograd4
 from gradkit.ops.conv import conv2d
 
 
@@ -122,6 +122,7 @@ CASES = [
     ((9, 16, 8, 8), (16, 3, 3), 1, 1, 1, 1, "chwn"),      # backward: transposed
     ((9, 6, 9, 9), (16, 5, 5), 1, 0, 1, 1, "chwn"),       # backward: scattered
     ((9, 8, 10, 11), (12, 3, 3), 2, 1, 2, 1, "chwn"),     # stride and dilation
+    ((9, 8, 9, 10), (12, 3, 3), 1, 1, 1, 1, "winograd4"), # partial tiles
 ]
 
 
@@ -152,6 +153,7 @@ def test_conv_on_two_threads_is_bit_identical_to_one(case, dtype, monkeypatch):
     monkeypatch.setattr(conv, "_CHUNK_BYTES", 4096)  # about one image per chunk
     monkeypatch.setattr(shifted, "_CHUNK_BYTES", 4096)
     monkeypatch.setattr(chwn, "_CHUNK_BYTES", 4096)
+    monkeypatch.setattr(winograd4, "CHUNK_BYTES", 4096)
     before = parallel.threads()
     try:
         parallel.set_threads(1)

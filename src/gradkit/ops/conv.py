@@ -64,7 +64,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from gradkit.autograd.function import Function
-from gradkit.ops import chwn, conv_benchmark, conv_select, parallel, pointwise, shifted, winograd
+from gradkit.ops import (chwn, conv_benchmark, conv_select, parallel, pointwise, shifted, winograd,
+                         winograd4)
 from gradkit.ops.scratch import recycled, scratch as _scratch, zero_padded
 from gradkit.tensor import Tensor
 
@@ -319,7 +320,8 @@ def _bias_grad(grad):
     return grad.sum(axis=0).reshape(O, -1).sum(axis=1)
 
 
-_ALGORITHMS = {"winograd": winograd, "pointwise": pointwise, "shifted": shifted, "chwn": chwn}
+_ALGORITHMS = {"winograd": winograd, "winograd4": winograd4, "pointwise": pointwise,
+               "shifted": shifted, "chwn": chwn}
 
 
 def _tuple(value, n, name, op):

@@ -22,7 +22,7 @@ import time
 
 from gradkit.ops import conv_select, parallel
 
-CANDIDATES = ("im2col", "pointwise", "shifted", "chwn", "winograd")
+CANDIDATES = ("im2col", "pointwise", "shifted", "chwn", "winograd", "winograd4")
 _fastest = {}  # shape key -> the algorithm timed fastest
 
 

@@ -1,7 +1,10 @@
 """Which algorithm computes a convolution: chosen by shape, or forced for tests and users.
 
     im2col     any convolution (ops/conv.py): one copy of the windows, one GEMM
-    winograd   3×3, stride 1, no dilation, one group (ops/winograd.py): 2.25× fewer multiplies
+    winograd   3×3, stride 1, no dilation, one group (ops/winograd.py): F(2×2, 3×3), 2.25×
+               fewer multiplies
+    winograd4  the same convolutions (ops/winograd4.py): F(4×4, 3×3) with the batch
+               innermost, 4× fewer multiplies, float32 results ~10× further from exact
     pointwise  1×1, no padding, one group (ops/pointwise.py): a GEMM on the input as it lies
     shifted    stride 1, one group (ops/shifted.py): kh·kw GEMMs on shifted views, no im2col
     chwn       one group (ops/chwn.py): im2col with the batch innermost, for small images
@@ -21,7 +24,22 @@ the 3×3 rows of Dec 2026 on a shared 2-core VM, where PyTorch took 7.5 / 23 ms 
     1×1 32→64  /2          1.0 / 3.9        —          0.6 / 2.5          —
     1×1 64→64              1.2 / 3.6        —          0.7 / 3.1          —
 
-so auto uses pointwise wherever it applies; chwn for outputs at most CHWN_MAX_WIDTH = 10
+so auto uses pointwise wherever it applies; winograd4 for 3×3 stride-1 layers with at least
+WINOGRAD4_MIN_CHANNELS = 64 channels in and out and WINOGRAD4_MIN_BATCH = 64 images, forward
+and backward (ms fwd / bwd in one process, batch 128, chwn or im2col → winograd4; 1 thread,
+then 2):
+
+    3×3  64→64   8×8 (ResNet-20's last stage)  8.1 / 15.7 → 4.7 / 11.0    4.5 / 9.1 → 3.4 / 6.9
+    3×3 128→128  8×8                          30.5 / 59.5 → 14.8 / 56.1  16.4 / 33.3 → 10.5 / 21.1
+    3×3  64→64  16×16                         33.5 / 62.9 → 24.4 / 61.9  21.3 / 38.1 → 16.7 / 35.0
+    3×3  32→32  16×16 (shifted)                8.7 / 17.0 →  7.9 / 17.4   6.5 / 17.0 →  7.4 / 16.4
+    3×3  16→16  32×32 (shifted)               10.8 / 19.0 → 24.5 / 52.4   5.8 / 11.2 → 14.2 / 27.6
+
+(its transforms cost about 12·(C + O) flops a pixel against the GEMMs' 4.5·O·C, so it pays
+from 64 channels; at batch 32 its chunks' GEMMs run short and the backward lost: 2.7 → 3.5 ms
+at 2 threads); then chwn for outputs at most WINOGRAD4_MIN_CHANNELS = 64  # auto takes F(4×4, 3×3) from this many channels in and out,
+WINOGRAD4_MIN_BATCH = 64     # and this many images (fewer: its chunks' GEMMs run short)
+CHWN_MAX_WIDTH = 10
 pixels wide, forward and backward, where the NCHW window rows are too short for NumPy's
 copies (ms fwd / fwd + bwd, batch 128, in one process, im2col or shifted → chwn; 1 thread,
 then 2):
@@ -66,10 +84,12 @@ import os
 import threading
 import warnings
 
-from gradkit.ops import chwn, pointwise, shifted, winograd
+from gradkit.ops import chwn, pointwise, shifted, winograd, winograd4
 
-ALGORITHMS = ("auto", "im2col", "winograd", "pointwise", "shifted", "chwn", "benchmark")
-_APPLIES = {"winograd": winograd.applies, "pointwise": pointwise.applies,
+ALGORITHMS = ("auto", "im2col", "winograd", "winograd4", "pointwise", "shifted", "chwn",
+              "benchmark")
+_APPLIES = {"winograd": winograd.applies, "winograd4": winograd4.applies,
+            "pointwise": pointwise.applies,
             "shifted": shifted.applies, "chwn": chwn.applies}
 
 
@@ -115,6 +135,8 @@ def conv_algorithm(name):
         set_conv_algorithm(previous)
 
 
+WINOGRAD4_MIN_CHANNELS = 64  # auto takes F(4×4, 3×3) from this many channels in and out,
+WINOGRAD4_MIN_BATCH = 64     # and this many images (fewer: its chunks' GEMMs run short)
 CHWN_MAX_WIDTH = 10  # output width up to which auto takes chwn (LeNet-5's conv2, 8×8 maps)
 
 
@@ -152,6 +174,9 @@ def choose(geo):
         return setting if applies(setting, geo) else "im2col"
     if pointwise.applies(geo):
         return "pointwise"
+    if (winograd4.applies(geo) and min(geo.C, geo.O) >= WINOGRAD4_MIN_CHANNELS
+            and geo.N >= WINOGRAD4_MIN_BATCH):
+        return "winograd4"
     if chwn.applies(geo) and geo.OW <= CHWN_MAX_WIDTH:
         return "chwn"
     if shifted.applies(geo) and 16 <= geo.C <= 32 and geo.kh * geo.kw <= 9:

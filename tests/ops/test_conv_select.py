@@ -27,10 +27,9 @@ def _geometry(xs, ws, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=
     ("auto", ((8, 16, 8, 8), (32, 16, 1, 1), (2, 2)), "pointwise"),
     ("auto", ((8, 16, 16, 16), (16, 16, 3, 3), (1, 1), (1, 1, 1, 1)), "shifted"),
     ("auto", ((8, 32, 16, 16), (32, 32, 3, 3), (1, 1), (1, 1, 1, 1)), "shifted"),
-    ("auto", ((8, 64, 16, 16), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "im2col"),
-    ("auto", ((8, 64, 11, 11), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "im2col"),
-    ("auto", ((8, 64, 8, 8), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "chwn"),
-    ("auto", ((64, 64, 8, 8), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "winograd4"),
+    ("auto", ((8, 64, 16, 16), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "winograd4"),
+    ("auto", ((8, 64, 11, 11), (64, 64, 5, 5), (1, 1), (2, 2, 2, 2)), "im2col"),
+    ("auto", ((8, 64, 8, 8), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "winograd4"),
     ("auto", ((128, 64, 16, 16), (128, 64, 3, 3), (1, 1), (1, 1, 1, 1)), "winograd4"),
     ("auto", ((128, 32, 16, 16), (64, 32, 3, 3), (1, 1), (1, 1, 1, 1)), "shifted"),
     ("auto", ((128, 64, 8, 8), (64, 64, 3, 3), (2, 2), (1, 1, 1, 1)), "chwn"),
@@ -69,6 +68,17 @@ def test_backward_choice(setting, forward, channels, expected):
     geo = _geometry((8, channels, 8, 8), (channels, channels, 3, 3), (1, 1), (1, 1, 1, 1))
     with conv_select.conv_algorithm(setting):
         assert conv_select.choose_backward(geo, forward) == expected
+
+
+@pytest.mark.parametrize("batch,size,expected", [
+    (8, 8, "chwn"), (63, 16, "im2col"), (64, 8, "winograd4"), (128, 16, "winograd4")])
+def test_a_winograd4_forward_has_its_own_backward_from_64_images(batch, size, expected):
+    geo = _geometry((batch, 64, size, size), (64, 64, 3, 3), (1, 1), (1, 1, 1, 1))
+    with conv_select.conv_algorithm("auto"):
+        assert conv_select.choose(geo) == "winograd4"
+        assert conv_select.choose_backward(geo, "winograd4") == expected
+    with conv_select.conv_algorithm("winograd4"):
+        assert conv_select.choose_backward(geo, "winograd4") == "winograd4"
 
 
 def test_context_manager_restores_the_setting_after_an_error():

@@ -25,8 +25,8 @@ the 3×3 rows of Dec 2026 on a shared 2-core VM, where PyTorch took 7.5 / 23 ms 
     1×1 64→64              1.2 / 3.6        —          0.7 / 3.1          —
 
 so auto uses pointwise wherever it applies; winograd4 for 3×3 stride-1 layers with at least
-WINOGRAD4_MIN_CHANNELS = 64 channels in and out and WINOGRAD4_MIN_BATCH = 64 images, forward
-and backward (ms fwd / bwd in one process, batch 128, chwn or im2col → winograd4; 1 thread,
+WINOGRAD4_MIN_CHANNELS = 64 channels in and out, its backward too from WINOGRAD4_MIN_BATCH =
+64 images (ms fwd / bwd in one process, batch 128, chwn or im2col → winograd4; 1 thread,
 then 2):
 
     3×3  64→64   8×8 (ResNet-20's last stage)  8.1 / 15.7 → 4.7 / 11.0    4.5 / 9.1 → 3.4 / 6.9
@@ -36,10 +36,9 @@ then 2):
     3×3  16→16  32×32 (shifted)               10.8 / 19.0 → 24.5 / 52.4   5.8 / 11.2 → 14.2 / 27.6
 
 (its transforms cost about 12·(C + O) flops a pixel against the GEMMs' 4.5·O·C, so it pays
-from 64 channels; at batch 32 its chunks' GEMMs run short and the backward lost: 2.7 → 3.5 ms
-at 2 threads); then chwn for outputs at most WINOGRAD4_MIN_CHANNELS = 64  # auto takes F(4×4, 3×3) from this many channels in and out,
-WINOGRAD4_MIN_BATCH = 64     # and this many images (fewer: its chunks' GEMMs run short)
-CHWN_MAX_WIDTH = 10
+from 64 channels; below 64 images its weight gradient's GEMMs, one per chunk of ≤ N/4 images,
+run short and the backward loses: 64→64 8×8 at batch 32, 4.1 → 5.1 ms at 1 thread, 2.7 → 3.5
+at 2, while the forward still wins, 2.1 → 1.4 and 1.4 → 1.3); then chwn for outputs at most CHWN_MAX_WIDTH = 10
 pixels wide, forward and backward, where the NCHW window rows are too short for NumPy's
 copies (ms fwd / fwd + bwd, batch 128, in one process, im2col or shifted → chwn; 1 thread,
 then 2):
@@ -136,7 +135,7 @@ def conv_algorithm(name):
 
 
 WINOGRAD4_MIN_CHANNELS = 64  # auto takes F(4×4, 3×3) from this many channels in and out,
-WINOGRAD4_MIN_BATCH = 64     # and this many images (fewer: its chunks' GEMMs run short)
+WINOGRAD4_MIN_BATCH = 64     # its backward from this many images (fewer: short GEMMs)
 CHWN_MAX_WIDTH = 10  # output width up to which auto takes chwn (LeNet-5's conv2, 8×8 maps)
 
 
@@ -174,9 +173,13 @@ def choose(geo):
         return setting if applies(setting, geo) else "im2col"
     if pointwise.applies(geo):
         return "pointwise"
-    if (winograd4.applies(geo) and min(geo.C, geo.O) >= WINOGRAD4_MIN_CHANNELS
-            and geo.N >= WINOGRAD4_MIN_BATCH):
+    if winograd4.applies(geo) and min(geo.C, geo.O) >= WINOGRAD4_MIN_CHANNELS:
         return "winograd4"
+    return _auto_without_winograd4(geo)
+
+
+def _auto_without_winograd4(geo):
+    """auto's choice for a convolution that pointwise and winograd4 do not take."""
     if chwn.applies(geo) and geo.OW <= CHWN_MAX_WIDTH:
         return "chwn"
     if shifted.applies(geo) and 16 <= geo.C <= 32 and geo.kh * geo.kw <= 9:
@@ -187,7 +190,13 @@ def choose(geo):
 def choose_backward(geo, forward):
     """The algorithm for the backward of a convolution whose forward ran ``forward``: the same,
     except that auto runs a shifted forward's backward by im2col above 32 channels (its one
-    im2col of the gradient serves dx and dW, where shifted makes two sums of shifts)."""
-    if _setting() == "auto" and forward == "shifted" and max(geo.C, geo.O) > 32:
+    im2col of the gradient serves dx and dW, where shifted makes two sums of shifts), and a
+    winograd4 forward's backward as if there were no winograd4 below WINOGRAD4_MIN_BATCH
+    images."""
+    if _setting() != "auto":
+        return forward
+    if forward == "shifted" and max(geo.C, geo.O) > 32:
         return "im2col"
+    if forward == "winograd4" and geo.N < WINOGRAD4_MIN_BATCH:
+        return choose_backward(geo, _auto_without_winograd4(geo))
     return forward

@@ -204,6 +204,26 @@ def test_small_products_are_not_split(pool, monkeypatch):
     assert calls == []
 
 
+@pytest.mark.parametrize("shape", [(96, 16, 32, 32), (1 << 20,), (3, 5), ()])
+def test_relu_in_slices_on_two_threads_equals_one_pass(pool, shape, monkeypatch):
+    maps = []
+    real_map = parallel.map
+    monkeypatch.setattr(parallel, "map", lambda f, parts: maps.append(len(parts)) or
+                        real_map(f, parts))
+    x = np.asarray(np.random.default_rng(0).standard_normal(shape), np.float32)
+    t = gk.tensor(x, requires_grad=True)
+    y = gk.relu(t)
+    g = np.asarray(np.random.default_rng(1).standard_normal(shape), np.float32)
+    y.backward(gk.tensor(g))
+    np.testing.assert_array_equal(y.numpy(), np.maximum(x, 0))
+    np.testing.assert_array_equal(t.grad.numpy(), g * (x > 0))
+    large = x.nbytes >= parallel.PARALLEL_BYTES
+    if large:  # forward and backward, each in ~1 MB slices (at least 4)
+        assert maps == [max(4, x.nbytes >> 20)] * 2
+    else:
+        assert maps == []
+
+
 def _train_losses(steps=3):
     """A small conv net + MLP head, SGD with momentum: the losses and the final weights."""
     gk.manual_seed(0)

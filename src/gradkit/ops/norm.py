@@ -68,26 +68,15 @@ class Normalizing(Function):
 _CHUNK_BYTES = 1 << 20
 
 
-def _batch_chunks(x):
-    """Slices of the batch holding ~1 MB of x each. BatchNorm makes its passes chunk by
-    chunk, so that the later passes over a chunk (Σ(x − μ)² after x − μ, + β after ·γ/σ, the
-    three updates of dx) find it in cache: the 19 BatchNorm backwards of a ResNet-20 step
-    (batch 128, one thread) measured 77 → 63 ms with 256 kB chunks; 1 MB chunks (fewer
-    NumPy calls, fewer GIL hand-overs on the op threads) made the whole step 683 → 658 ms at
-    one thread and 419 → 399 ms at two."""
-    return parallel.batch_slices(len(x), x[0].nbytes if len(x) else 0, _CHUNK_BYTES)
-
-
-_PARALLEL_BYTES = 3 << 20
-
-
-def _map(function, chunks, x):
-    """The chunks on the op threads when x is large (≥ 3 MB); below, one thread is as fast
-    (BatchNorm is memory-bound: 2 threads made (128, 16, 32, 32) 20% faster, (128, 64, 8, 8)
-    10% slower)."""
-    if x.nbytes >= _PARALLEL_BYTES:
-        return parallel.map(function, chunks)
-    return [function(part) for part in chunks]
+def _map(function, x):
+    """function(part) for slices of the batch holding ~1 MB of x each, on the op threads when
+    x is large (parallel.over_batch). BatchNorm makes its passes chunk by chunk, so that the
+    later passes over a chunk (Σ(x − μ)² after x − μ, + β after ·γ/σ, the three updates of
+    dx) find it in cache: the 19 BatchNorm backwards of a ResNet-20 step (batch 128, one
+    thread) measured 77 → 63 ms with 256 kB chunks; 1 MB chunks (fewer NumPy calls, fewer GIL
+    hand-overs on the op threads) made the whole step 683 → 658 ms at one thread and 419 →
+    399 ms at two."""
+    return parallel.over_batch(function, x, _CHUNK_BYTES)
 
 
 class BatchNorm(Function):
@@ -95,26 +84,25 @@ class BatchNorm(Function):
 
     Keeps x − μ rather than x̂ for backward, so that forward is one pass shorter than
     Normalizing's (out = (x − μ)·(γ/σ) + β; backward uses Σ g·x̂ = Σ g·(x − μ) / σ), and makes
-    every pass chunk by chunk over the batch (_batch_chunks), the chunks of large inputs on
-    the op threads."""
+    every pass chunk by chunk over the batch (_map), the chunks of large inputs on the op
+    threads."""
 
     saves_inputs = False  # backward reads x − μ, γ and 1/σ only
 
     def forward(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         self.shape, self.training, self.weight = shape, training, weight
-        chunks = _batch_chunks(x)
         centred = self.centred = recycled.empty(x.shape, x.dtype)
         if training:
             m = x.size // x.shape[1]
-            sums = _map(lambda part: _per_channel(x[part]), chunks, x)
+            sums = _map(lambda part: _per_channel(x[part]), x)
             mean = (parallel.sum_in_order(sums, x.shape[1], x.dtype) / m).reshape(shape)
 
             def centre(part):  # x − μ into centred, and Σ(x − μ)² of the chunk
                 c = np.subtract(x[part], mean, out=centred[part])
                 return _per_channel(c, c)
 
-            var = parallel.sum_in_order(_map(centre, chunks, x), x.shape[1], x.dtype) / m
+            var = parallel.sum_in_order(_map(centre, x), x.shape[1], x.dtype) / m
             update_running(running_mean, running_var, mean.ravel(), var, momentum, m)
         else:
             var = running_var
@@ -129,17 +117,16 @@ class BatchNorm(Function):
             if shift is not None:
                 out[part] += shift
 
-        _map(affine, chunks, x)
+        _map(affine, x)
         return out
 
     def backward(self, g):
         need_x, need_w, need_b = self.needs_input_grad[:3]
         shape, centred, training, inv_std = self.shape, self.centred, self.training, self.inv_std
-        chunks = _batch_chunks(g)
         dw = db = None
         if need_w or need_b or need_x and training:
             sums = _map(lambda part: (_per_channel(g[part], centred[part]),
-                                      _per_channel(g[part])), chunks, g)
+                                      _per_channel(g[part])), g)
             C = g.shape[1]
             dw = parallel.sum_in_order([s[0] for s in sums], C, g.dtype) * inv_std
             db = parallel.sum_in_order([s[1] for s in sums], C, g.dtype)
@@ -160,7 +147,7 @@ class BatchNorm(Function):
                     d -= centred[part] * k
                     d -= shift
 
-                _map(input_grad, chunks, g)
+                _map(input_grad, g)
         return dx, dw if need_w else None, db if need_b else None, None, None
 
 

@@ -166,6 +166,33 @@ def batch_slices(N, bytes_per_image, chunk_bytes):
     return [slice(n, min(N, n + step)) for n in range(0, N, step)]
 
 
+PARALLEL_BYTES = 3 << 20
+
+
+def over_batch(function, x, chunk_bytes=1 << 20):
+    """[function(s) for s in batch_slices of x of ~chunk_bytes each]: on the op threads when x
+    holds at least PARALLEL_BYTES, in the caller below that.
+
+    For BatchNorm's memory-bound passes, chunked to stay in cache: below ~3 MB one thread is
+    as fast (2 threads made BatchNorm on (128, 16, 32, 32) 20% faster, on (128, 64, 8, 8) 10%
+    slower)."""
+    parts = batch_slices(len(x), x[0].nbytes if len(x) else 0, chunk_bytes)
+    if x.nbytes >= PARALLEL_BYTES:
+        return map(function, parts)
+    return [function(part) for part in parts]
+
+
+def elementwise(function, x):
+    """function(s) for slices s of x's first axis that together cover it: ~1 MB slices on the
+    op threads when x holds at least PARALLEL_BYTES and there are threads to share them, else
+    one call on the whole of x (slicing gains nothing in one thread). For one-pass ops such as
+    ReLU: the ResNet-20 step at batch 128, 2 threads, 488 → 479 ms."""
+    if _threads > 1 and x.ndim and x.nbytes >= PARALLEL_BYTES:
+        map(function, batch_slices(len(x), x[0].nbytes, 1 << 20))
+    else:
+        function(...)  # Ellipsis: the whole of x, of any number of axes
+
+
 def sum_in_order(partials, shape, dtype):
     """The chunks' partial sums (one per slice of batch_slices) added from zeros in chunk
     order: the same rounding whichever thread computed which chunk, and zeros for no chunk."""

@@ -9,6 +9,7 @@ import numpy as np
 
 from gradkit.autograd.function import Function
 from gradkit.errors import ArgumentError
+from gradkit.ops import parallel
 from gradkit.ops._util import _float_default
 from gradkit.ops.scratch import recycled
 from gradkit.tensor import Tensor
@@ -87,16 +88,20 @@ def sigmoid_array(x):
 
 
 class ReLU(Function):
-    """out = max(x, 0);  dx = g · [out > 0]  (= [x > 0]; both arrays in recycled memory)."""
+    """out = max(x, 0);  dx = g · [out > 0]  (= [x > 0]; both arrays in recycled memory, large
+    ones made in slices on the op threads)."""
 
     saves_inputs = False  # backward reads the output only
 
     def forward(self, x):
-        self.out = np.maximum(x, 0, out=recycled.empty(x.shape, x.dtype))
-        return self.out
+        out = self.out = recycled.empty(x.shape, x.dtype)
+        parallel.elementwise(lambda part: np.maximum(x[part], 0, out=out[part]), x)
+        return out
 
     def backward(self, g):
-        return np.multiply(g, self.out > 0, out=recycled.empty(g.shape, g.dtype))
+        dx, out = recycled.empty(g.shape, g.dtype), self.out
+        parallel.elementwise(lambda part: np.multiply(g[part], out[part] > 0, out=dx[part]), g)
+        return dx
 
 
 class LeakyReLU(Function):

@@ -205,21 +205,22 @@ def test_small_products_are_not_split(pool, monkeypatch):
 
 
 @pytest.mark.parametrize("shape", [(96, 16, 32, 32), (1 << 20,), (3, 5), ()])
-def test_relu_in_slices_on_two_threads_equals_one_pass(pool, shape, monkeypatch):
+def test_relu_add_and_gradient_sums_in_slices_on_two_threads(pool, shape, monkeypatch):
     maps = []
     real_map = parallel.map
     monkeypatch.setattr(parallel, "map", lambda f, parts: maps.append(len(parts)) or
                         real_map(f, parts))
-    x = np.asarray(np.random.default_rng(0).standard_normal(shape), np.float32)
-    t = gk.tensor(x, requires_grad=True)
-    y = gk.relu(t)
-    g = np.asarray(np.random.default_rng(1).standard_normal(shape), np.float32)
+    rng = np.random.default_rng(0)
+    x, c, g = (np.asarray(rng.standard_normal(shape), np.float32) for _ in range(3))
+    t, u = gk.tensor(x, requires_grad=True), gk.tensor(c, requires_grad=True)
+    h = t * 1.0  # a non-leaf used twice: its two gradients are summed by the engine
+    y = gk.relu(h) + (h + u)  # relu, residual adds
     y.backward(gk.tensor(g))
-    np.testing.assert_array_equal(y.numpy(), np.maximum(x, 0))
-    np.testing.assert_array_equal(t.grad.numpy(), g * (x > 0))
-    large = x.nbytes >= parallel.PARALLEL_BYTES
-    if large:  # forward and backward, each in ~1 MB slices (at least 4)
-        assert maps == [max(4, x.nbytes >> 20)] * 2
+    np.testing.assert_array_equal(y.numpy(), np.maximum(x, 0) + (x + c))
+    np.testing.assert_array_equal(t.grad.numpy(), g * (x > 0) + g)
+    np.testing.assert_array_equal(u.grad.numpy(), g)
+    if x.nbytes >= parallel.PARALLEL_BYTES:  # relu forward and backward, two adds, the sum,
+        assert maps == [max(4, x.nbytes >> 20)] * 5  # each in ~1 MB slices (at least 4)
     else:
         assert maps == []
 

@@ -6,7 +6,7 @@
     winograd4  the same convolutions (ops/winograd4.py): F(4×4, 3×3) with the batch
                innermost, 4× fewer multiplies, float32 results ~10× further from exact
     pointwise  1×1, no padding, one group (ops/pointwise.py): a GEMM on the input as it lies
-    shifted    stride 1, one group (ops/shifted.py): kh·kw GEMMs on shifted views, no im2col
+    shifted    stride 1, one group (ops/shifted.py): GEMMs on shifted views, no im2col
     chwn       one group (ops/chwn.py): im2col with the batch innermost, for small images
 
 "auto" (the default) takes the fastest algorithm that applies, by this table (ms per call,
@@ -51,11 +51,12 @@ then 2):
 
 (the last two are why the limit is 10: wider rows lose the two transposed copies chwn makes);
 then shifted for stride-1 layers with 16 to 32 input
-channels and at most 9 kernel offsets, forward and backward (its GEMMs contract over C only,
-slow for few channels, and it makes kh·kw of them; forward + backward ms at 1 / 2 threads
-with ~1 MB chunks: 16→16 32×32 shifted 32 / 23 against im2col's 45 / 31, 32→32 30 / 21
-against 29 / 24); above 32 channels im2col, whose longer GEMMs win at 2 threads (64→64 8×8
-forward 4.6 against 5.7 ms, its backward 27 / 20 against 33 / 24; the ResNet-20 step 434
+channels and at most 9 kernel offsets, forward and backward (its GEMMs contract over kw·C,
+slow for few channels; forward + backward ms at 1 / 2 threads on the EPYC, one GEMM per
+offset and ~1 MB chunks: 16→16 32×32 shifted 32 / 23 against im2col's 45 / 31, 32→32 30 /
+21 against 29 / 24; on the Xeon with the kw shifts stacked, at 1 thread, 16→16 29.8 against
+im2col's 35.2, 32→32 22.9 against 25.6); above 32 channels im2col, whose longer GEMMs win
+at 2 threads (64→64 8×8 forward 4.6 against 5.7 ms, its backward 27 / 20 against 33 / 24; the ResNet-20 step 434
 against 451 ms at 2 threads, 641 against 668 at 1); and im2col for everything else.
 Winograd loses in NumPy although its GEMMs are 2× faster than
 im2col's (16·C instead of 36·C multiplies per output pair, at 22–54 GFLOP/s): its tile

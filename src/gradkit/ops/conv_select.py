@@ -56,8 +56,9 @@ slow for few channels; forward + backward ms at 1 / 2 threads on the EPYC, one G
 offset and ~1 MB chunks: 16→16 32×32 shifted 32 / 23 against im2col's 45 / 31, 32→32 30 /
 21 against 29 / 24; on the Xeon with the kw shifts stacked, at 1 thread, 16→16 29.8 against
 im2col's 35.2, 32→32 22.9 against 25.6); above 32 channels im2col, whose longer GEMMs win
-at 2 threads (64→64 8×8 forward 4.6 against 5.7 ms, its backward 27 / 20 against 33 / 24; the ResNet-20 step 434
-against 451 ms at 2 threads, 641 against 668 at 1); and im2col for everything else.
+at 2 threads (64→64 8×8 forward 4.6 against 5.7 ms, its backward 27 / 20 against 33 / 24;
+the ResNet-20 step 434 against 451 ms at 2 threads, 641 against 668 at 1); and im2col for
+everything else.
 Winograd loses in NumPy although its GEMMs are 2× faster than
 im2col's (16·C instead of 36·C multiplies per output pair, at 22–54 GFLOP/s): its tile
 transforms are ~40 whole-array passes over 4× the input, memory-bound, where im2col makes one

@@ -13,8 +13,8 @@ kh·kw times with short strided runs):
     out[n, :, q] = Σ_i W_i · S[n, :, i·dh·Wp + q] + b           W_i[o, j·C + c] = W[o, c, i, j]
 
 kh GEMMs (O, kw·C) @ (kw·C, OH·Wp) per image, on views of S at the row offsets i·dh·Wp: a
-contraction three times longer than one GEMM per offset (which ran at 60-80% of the speed on
-AVX-512 OpenBLAS) and a third of the additions. Columns q with x ≥ OW (Wp − OW per row,
+contraction kw times longer than one GEMM per offset (which ran at 60-80% of the speed on
+AVX-512 OpenBLAS) and 1/kw of the additions. Columns q with x ≥ OW (Wp − OW per row,
 "junk") run over the row's end; they are computed and dropped (the last read (kw − 1)·dw
 past the image: zeros kept after each channel). Backward:
 
@@ -82,22 +82,22 @@ def _stacked(flat, kw, dw, length, slot):
 
 def _row_mats(kernel):
     """The kernel (M, C, kh, kw) as kh matrices (M, kw·C), row i's [m, j·C + c] = k[m, c, i, j],
-    in the order of _stacked's rows."""
+    in the order of _stacked's rows: a (kh, M, kw·C) array."""
     M, C, kh, kw = kernel.shape
-    return list(np.ascontiguousarray(kernel.transpose(2, 0, 3, 1)).reshape(kh, M, kw * C))
+    return np.ascontiguousarray(kernel.transpose(2, 0, 3, 1)).reshape(kh, M, kw * C)
 
 
-def _correlate(flat, kernel, rows, Wp, dh, dw, slot):
+def _correlate(flat, mats, rows, Wp, dh, dw, slot):
     """Σ_(i,j) kernel[:, :, i, j] · X_ij as an (n, M, rows·Wp) scratch array, X_ij the shift
-    of the flat images by i·dh·Wp + j·dw: one GEMM per kernel row i over the stacked column
-    shifts (K = kw·C: three times longer than one GEMM per offset, which ran at 60-80% of
-    their speed), on the view of the stack at i·dh·Wp."""
-    n, M, kh, kw = flat.shape[0], kernel.shape[0], kernel.shape[2], kernel.shape[3]
+    of the flat images by i·dh·Wp + j·dw and mats = _row_mats(kernel): one GEMM per kernel
+    row i over the stacked column shifts (K = kw·C, kw times longer than one GEMM per offset,
+    which ran at 60-80% of their speed), on the view of the stack at i·dh·Wp."""
+    (n, C), (kh, M, K) = flat.shape[:2], mats.shape
     span = rows * Wp
-    stack = _stacked(flat, kw, dw, (kh - 1) * dh * Wp + span, slot + "_stack")
+    stack = _stacked(flat, K // C, dw, (kh - 1) * dh * Wp + span, slot + "_stack")  # kw = K / C
     total = scratch.take(slot, (n, M, span), flat.dtype)
     term = scratch.take(slot + "_term", total.shape, flat.dtype)
-    for i, mat in enumerate(_row_mats(kernel)):
+    for i, mat in enumerate(mats):
         view = stack[:, :, i * dh * Wp:i * dh * Wp + span]
         if i == 0:
             np.matmul(mat, view, out=total)
@@ -109,12 +109,13 @@ def _correlate(flat, kernel, rows, Wp, dh, dw, slot):
 def forward(x, w, b, geo):
     """out (N, O, OH, OW) = w ⋆ x + b at stride 1."""
     Hp, Wp = geo.H + geo.pt + geo.pb, geo.W + geo.pl + geo.pr
+    mats = _row_mats(w)
     bias = 0 if b is None else b.reshape(1, -1, 1, 1)
     out = recycled.empty((geo.N, geo.O, geo.OH, geo.OW), x.dtype)
 
     def chunk(part):
         xp = _padded_flat("shift_x", x[part], geo.pt, geo.pl, Hp, Wp, (geo.kw - 1) * geo.dw)
-        total = _correlate(xp, w, geo.OH, Wp, geo.dh, geo.dw, "shift_out")
+        total = _correlate(xp, mats, geo.OH, Wp, geo.dh, geo.dw, "shift_out")
         valid = total.reshape(-1, geo.O, geo.OH, Wp)[..., :geo.OW]
         np.add(valid, bias, out=out[part])
 
@@ -133,12 +134,12 @@ def _input_grad(grad, w, geo):
     kernel flipped and in ↔ out."""
     grad, (top, _, left, _) = geo.transposed_gradient(grad)
     Hg, Wg = geo.H + geo.dh * (geo.kh - 1), geo.W + geo.dw * (geo.kw - 1)
-    flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    mats = _row_mats(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # flipped, in ↔ out
     dx = recycled.empty((geo.N, geo.C, geo.H, geo.W), grad.dtype)
 
     def chunk(part):
         gp = _padded_flat("shift_g", grad[part], top, left, Hg, Wg, (geo.kw - 1) * geo.dw)
-        total = _correlate(gp, flipped, geo.H, Wg, geo.dh, geo.dw, "shift_dx")
+        total = _correlate(gp, mats, geo.H, Wg, geo.dh, geo.dw, "shift_dx")
         dx[part] = total.reshape(-1, geo.C, geo.H, Wg)[..., :geo.W]
 
     parallel.map(chunk, _chunks(geo.N, geo.C, geo.H * Wg, grad.dtype))

@@ -24,7 +24,7 @@ Backward, with G the output gradient in the same layout, an (O, OH·OW·n) matri
     dx, otherwise: dcols = Wᵀ · G, each kernel offset's rows added back onto the pixels its
         windows read (one strided add of OW·n-value runs per offset)
 
-All of it runs chunk by chunk over the batch (~1 MB of windows, on the op threads; the weight
+All of it runs chunk by chunk over the batch (~2 MB of windows, on the op threads; the weight
 gradient's partial sums added in chunk order, see ops/parallel.py).
 """
 
@@ -40,12 +40,16 @@ def applies(geo):
     return geo.groups == 1
 
 
-_CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 1 << 21
 
 
 def _chunks(N, rows, pixels, dtype):
-    """Slices of the batch whose window matrix (rows × pixels·images) holds ~1 MB (at least 4
-    of them, for the op threads)."""
+    """Slices of the batch whose window matrix (rows × pixels·images) holds ~2 MB (at least 4
+    of them, for the op threads). With 1 MB, LeNet-5's 6→16 5×5 layer made 8 chunks of ~40
+    small NumPy calls each (25 of them the scatter's strided adds), and two threads ran them
+    no faster than one, each chunk twice as long beside the other (the GIL held through every
+    call's dispatch): the LeNet-5 step at 2 threads 11.0-12.4 → 10.2-11.4 ms with 2 MB (three
+    A/B runs), at 1 thread even; ResNet-20 even at both."""
     return parallel.batch_slices(N, rows * pixels * np.dtype(dtype).itemsize, _CHUNK_BYTES)
 
 

@@ -50,6 +50,31 @@ def test_transposed_input_and_large_mean():
           arrays=[x, np.linspace(0.5, 2, 4), np.linspace(-1, 1, 4)])
 
 
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 4, 5), (40, 8, 48, 48)])
+def test_eval_forward_without_a_graph(shape, affine, dtype):
+    # No graph in eval mode: one pass per chunk and nothing kept, the same bits as the
+    # recorded path, and PyTorch's values (the last shape is large enough for the op threads).
+    c = shape[1]
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3 + 2).astype(dtype)
+    mean, var = _running(c, dtype)
+    w, b = (rng.standard_normal(c).astype(dtype) for _ in range(2)) if affine else (None, None)
+    g = [gk.tensor(a) if a is not None else None for a in (x, mean, var, w, b)]
+    with gk.no_grad():
+        plain = batch_norm(g[0], g[1], g[2], g[3], g[4], training=False)
+    recorded = batch_norm(gk.tensor(x, requires_grad=True), g[1], g[2], g[3], g[4],
+                          training=False)
+    np.testing.assert_array_equal(plain.numpy(), recorded.numpy())
+    t = [torch.tensor(a) if a is not None else None for a in (x, mean, var, w, b)]
+    expected = TF.batch_norm(t[0], t[1], t[2], t[3], t[4], training=False).numpy()
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == F32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(plain.numpy(), expected, **tol)
+    np.testing.assert_array_equal(g[1].numpy(), mean)  # the running statistics untouched
+    np.testing.assert_array_equal(g[2].numpy(), var)
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_gradcheck(training):
     rng = np.random.default_rng(2)

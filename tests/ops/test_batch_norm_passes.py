@@ -55,7 +55,7 @@ def test_transposed_input_and_large_mean():
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 4, 5), (40, 8, 48, 48)])
 def test_eval_forward_without_a_graph(shape, affine, dtype):
     # No graph in eval mode: one pass per chunk and nothing kept, the same bits as the
-    # recorded path, and PyTorch's values (the last shape is large enough for the op threads).
+    # recorded path, and PyTorch's values (the last shape goes through in several chunks).
     c = shape[1]
     rng = np.random.default_rng(4)
     x = (rng.standard_normal(shape) * 3 + 2).astype(dtype)

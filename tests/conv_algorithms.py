@@ -1,5 +1,5 @@
-"""What the tests of each convolution algorithm share: its results next to the im2col path's,
-and its float32 error next to im2col's."""
+"""What the tests of each convolution algorithm share: its results next to the im2col path's
+and PyTorch's, and its float32 error next to im2col's."""
 
 import numpy as np
 import pytest
@@ -79,3 +79,33 @@ def assert_conv1d_and_empty_batch():
     out = conv2d(x, w, padding=1)
     out.sum().backward()
     assert out.shape == (0, 3, 5, 5) and np.all(w.grad.numpy() == 0)
+
+
+def assert_only_some_inputs_need_grad(needs):
+    """With only the input or only the weight wanting a gradient (needs), the one wanted is
+    PyTorch's and the other stays None (under whatever algorithm the caller forces)."""
+    import torch
+    import torch.nn.functional as TF
+
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(s) for s in [(2, 3, 6, 7), (4, 3, 3, 3)]]
+    tt = [torch.tensor(a, requires_grad=n) for a, n in zip(arrays, needs)]
+    gt = [gk.tensor(a, requires_grad=n) for a, n in zip(arrays, needs)]
+    TF.conv2d(*tt, padding=1).square().sum().backward()
+    (conv2d(*gt, padding=1) ** 2).sum().backward()
+    for t, g, n in zip(tt, gt, needs):
+        if n:
+            np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-10)
+        else:
+            assert g.grad is None
+
+
+def float32_errors(algorithm, x, w, upstream, truth):
+    """Largest error of output, dx and dW of a padding-1 convolution in float32 with the
+    algorithm, relative to the largest magnitude of each float64 result in ``truth``."""
+    gx, gw = (gk.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w))
+    with conv_select.conv_algorithm(algorithm):
+        out = conv2d(gx, gw, padding=1)
+        out.backward(gk.tensor(upstream.astype(np.float32)))
+    got = [out.numpy(), gx.grad.numpy(), gw.grad.numpy()]
+    return [np.abs(g - t).max() / np.abs(t).max() for g, t in zip(got, truth)]

@@ -15,7 +15,8 @@ from gradkit.autograd import gradcheck
 from gradkit.ops import conv_select, winograd4
 from gradkit.ops.conv import conv2d
 from conv_algorithms import (assert_conv1d_and_empty_batch, assert_forced_matches_torch,
-                             assert_matches_im2col, forcing)
+                             assert_matches_im2col, assert_only_some_inputs_need_grad,
+                             float32_errors, forcing)
 
 F64, F32 = np.float64, np.float32
 
@@ -59,32 +60,11 @@ def test_gradcheck(forced):
 
 @pytest.mark.parametrize("needs", [(True, False), (False, True)])
 def test_only_some_inputs_need_grad(forced, needs):
-    rng = np.random.default_rng(1)
-    arrays = [rng.standard_normal(s) for s in [(2, 3, 6, 7), (4, 3, 3, 3)]]
-    tt = [torch.tensor(a, requires_grad=n) for a, n in zip(arrays, needs)]
-    gt = [gk.tensor(a, requires_grad=n) for a, n in zip(arrays, needs)]
-    TF.conv2d(*tt, padding=1).square().sum().backward()
-    (conv2d(*gt, padding=1) ** 2).sum().backward()
-    for t, g, n in zip(tt, gt, needs):
-        if n:
-            np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-10)
-        else:
-            assert g.grad is None
+    assert_only_some_inputs_need_grad(needs)
 
 
 def test_conv1d_and_empty_batch(forced):
     assert_conv1d_and_empty_batch()
-
-
-def _float32_errors(algorithm, x, w, upstream, truth):
-    """Largest error of output, dx and dW in float32, relative to each float64 result's
-    largest magnitude."""
-    gx, gw = (gk.tensor(a.astype(F32), requires_grad=True) for a in (x, w))
-    with conv_select.conv_algorithm(algorithm):
-        out = conv2d(gx, gw, padding=1)
-        out.backward(gk.tensor(upstream.astype(F32)))
-    got = [out.numpy(), gx.grad.numpy(), gw.grad.numpy()]
-    return [np.abs(g - t).max() / np.abs(t).max() for g, t in zip(got, truth)]
 
 
 def test_float32_error_is_bounded():
@@ -99,8 +79,8 @@ def test_float32_error_is_bounded():
     out = TF.conv2d(tx, tw, padding=1)
     out.backward(torch.tensor(upstream))
     truth = [out.detach().numpy(), tx.grad.numpy(), tw.grad.numpy()]
-    im2col = _float32_errors("im2col", x, w, upstream, truth)
-    errors = _float32_errors("winograd4", x, w, upstream, truth)
+    im2col = float32_errors("im2col", x, w, upstream, truth)
+    errors = float32_errors("winograd4", x, w, upstream, truth)
     for name, e_im2col, e in zip(("output", "dx", "dW"), im2col, errors):
         assert e < min(2e-5, 32 * e_im2col), (
             f"{name}: F(4×4, 3×3) float32 error {e:.2e} (im2col's {e_im2col:.2e})")

@@ -258,6 +258,60 @@ def test_training_gives_the_same_numbers_at_one_and_two_threads():
         np.testing.assert_array_equal(a, b)
 
 
+class _Residual(gk.nn.Module):
+    """relu(bn(conv(relu(bn(conv(x))))) + x): a ResNet basic block."""
+
+    def __init__(self, channels):
+        super().__init__()
+        nn, c = gk.nn, channels
+        self.conv1, self.bn1 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c)
+        self.conv2, self.bn2 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        out = gk.nn.functional.relu(self.bn1(self.conv1(x)))
+        return gk.nn.functional.relu(self.bn2(self.conv2(out)) + x)
+
+
+def _train_resnet_losses(steps=2):
+    """A small ResNet whose activations are large enough (4 MB at 16 channels, 32×32, batch
+    64) for every op-thread path: shifted and winograd4 convolutions, BatchNorm's and ReLU's
+    slices, the residual Add and the engine's gradient sums."""
+    gk.manual_seed(0)
+    nn = gk.nn
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                          _Residual(16), nn.Conv2d(16, 64, 3, stride=4, padding=1),
+                          nn.BatchNorm2d(64), nn.ReLU(), _Residual(64),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+    x, y = gk.randn(64, 3, 32, 32), gk.randint(0, 10, (64,))
+    opt = gk.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = gk.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.numpy().copy() for p in model.parameters()]
+
+
+def test_a_resnet_trains_to_the_same_numbers_at_one_and_two_threads(monkeypatch):
+    used = set()
+    choose = conv_select.choose
+    monkeypatch.setattr(conv_select, "choose", lambda geo: used.add(choose(geo)) or choose(geo))
+    before = gk.get_num_threads()
+    try:
+        gk.set_num_threads(1)
+        one = _train_resnet_losses()
+        gk.set_num_threads(2)
+        two = _train_resnet_losses()
+    finally:
+        gk.set_num_threads(before)
+    assert {"shifted", "winograd4"} <= used
+    assert one[0] == two[0]
+    for a, b in zip(one[1], two[1]):
+        np.testing.assert_array_equal(a, b)
+
+
 def _conv_in_child(queue):
     rng = np.random.default_rng(0)
     x = gk.tensor(rng.standard_normal((16, 16, 12, 12)).astype(np.float32))

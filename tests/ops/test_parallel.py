@@ -232,7 +232,11 @@ def _train_losses(steps=3):
     model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
                           nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
                           nn.Linear(32 * 8 * 8, 128), nn.ReLU(), nn.Linear(128, 10))
-    x, y = gk.randn(64, 3, 16, 16), gk.randint(0, 10, (64,))
+    return _trained(model, gk.randn(64, 3, 16, 16), gk.randint(0, 10, (64,)), steps)
+
+
+def _trained(model, x, y, steps):
+    """SGD with momentum on (x, y) for ``steps`` steps: the losses and the final weights."""
     opt = gk.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     losses = []
     for _ in range(steps):
@@ -245,17 +249,7 @@ def _train_losses(steps=3):
 
 
 def test_training_gives_the_same_numbers_at_one_and_two_threads():
-    before = gk.get_num_threads()
-    try:
-        gk.set_num_threads(1)
-        one = _train_losses()
-        gk.set_num_threads(2)
-        two = _train_losses()
-    finally:
-        gk.set_num_threads(before)
-    assert one[0] == two[0]
-    for a, b in zip(one[1], two[1]):
-        np.testing.assert_array_equal(a, b)
+    _assert_same_at_one_and_two_threads(_train_losses)
 
 
 class _Residual(gk.nn.Module):
@@ -282,31 +276,26 @@ def _train_resnet_losses(steps=2):
                           _Residual(16), nn.Conv2d(16, 64, 3, stride=4, padding=1),
                           nn.BatchNorm2d(64), nn.ReLU(), _Residual(64),
                           nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
-    x, y = gk.randn(64, 3, 32, 32), gk.randint(0, 10, (64,))
-    opt = gk.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = gk.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses, [p.numpy().copy() for p in model.parameters()]
+    return _trained(model, gk.randn(64, 3, 32, 32), gk.randint(0, 10, (64,)), steps)
 
 
 def test_a_resnet_trains_to_the_same_numbers_at_one_and_two_threads(monkeypatch):
     used = set()
     choose = conv_select.choose
     monkeypatch.setattr(conv_select, "choose", lambda geo: used.add(choose(geo)) or choose(geo))
+    _assert_same_at_one_and_two_threads(_train_resnet_losses)
+    assert {"shifted", "winograd4"} <= used
+
+
+def _assert_same_at_one_and_two_threads(train):
     before = gk.get_num_threads()
     try:
         gk.set_num_threads(1)
-        one = _train_resnet_losses()
+        one = train()
         gk.set_num_threads(2)
-        two = _train_resnet_losses()
+        two = train()
     finally:
         gk.set_num_threads(before)
-    assert {"shifted", "winograd4"} <= used
     assert one[0] == two[0]
     for a, b in zip(one[1], two[1]):
         np.testing.assert_array_equal(a, b)

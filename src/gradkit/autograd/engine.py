@@ -222,18 +222,11 @@ def backward(root, gradient, retain_graph=False):
 
 
 def _summed(a, b):
-    """a + b, two contributions to one gradient: in a recycled buffer when they are large
-    arrays of one shape and dtype (a residual block's input gradient, megabytes every step:
-    fresh memory there page-faulted ~1,000 times a ResNet-20 step), in slices on the op
-    threads."""
-    if a.shape == b.shape and a.dtype == b.dtype:
-        from gradkit.ops import parallel  # here: importing gradkit.ops imports this module
-        from gradkit.ops.scratch import recycled
+    """a + b, two contributions to one gradient (ops/arithmetic.sum_of: in a recycled buffer,
+    in slices on the op threads)."""
+    from gradkit.ops.arithmetic import sum_of  # here: importing gradkit.ops imports this module
 
-        out = recycled.empty(a.shape, a.dtype)
-        parallel.elementwise(lambda part: np.add(a[part], b[part], out=out[part]), out)
-        return out
-    return a + b
+    return sum_of(a, b)
 
 
 def _output_hooks(fn, g, Tensor):

@@ -19,6 +19,19 @@ def _shape(x):
     return x.shape if type(x) is np.ndarray else np.shape(x)
 
 
+def sum_of(a, b):
+    """a + b. Two arrays of one shape and dtype (a residual connection, or two contributions
+    to one gradient: megabytes every step) are added into a recycled buffer, in slices on the
+    op threads when large (fresh memory there page-faulted ~1,000 times a ResNet-20 step);
+    anything else is NumPy's a + b."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape \
+            and a.dtype == b.dtype:
+        out = recycled.empty(a.shape, a.dtype)
+        parallel.elementwise(lambda part: np.add(a[part], b[part], out=out[part]), out)
+        return out
+    return a + b
+
+
 class Add(Function):
     """out = a + b;  da = g,  db = g."""
 
@@ -26,12 +39,7 @@ class Add(Function):
 
     def forward(self, a, b):
         self.shapes = _shape(a), _shape(b)
-        if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape \
-                and a.dtype == b.dtype:  # a residual connection: in a recycled buffer
-            out = recycled.empty(a.shape, a.dtype)
-            parallel.elementwise(lambda part: np.add(a[part], b[part], out=out[part]), out)
-            return out
-        return a + b
+        return sum_of(a, b)
 
     def backward(self, g):
         (sa, sb), (na, nb) = self.shapes, self.needs_input_grad
